@@ -1,0 +1,60 @@
+// Builds dist/: esbuild (ESM + CJS per entry), tsc declarations, then checks the result.
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL(".", import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+
+// The core may use web standards only: no node: imports, process or Buffer outside runtime/ and entry/.
+function checkCoreIsPortable() {
+  const bad = [];
+  for (const file of readdirSync(join(root, "lib"))) {
+    const path = join(root, "lib", file);
+    if (!file.endsWith(".ts") || statSync(path).isDirectory()) continue;
+    const code = readFileSync(path, "utf8").replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, "");
+    for (const [re, what] of [[/from\s+["']node:/, "a node: import"], [/\bprocess\./, "process"], [/\bBuffer\b/, "Buffer"]]) {
+      if (re.test(code)) bad.push(`lib/${file} uses ${what}`);
+    }
+  }
+  if (bad.length) throw new Error(`core must use web standards only:\n  ${bad.join("\n  ")}`);
+}
+
+const entries = [
+  { name: "node", formats: ["esm", "cjs"], platform: "node" },
+  { name: "web", formats: ["esm"], platform: "neutral" },
+];
+
+function collectExportPaths(node, out = []) {
+  if (typeof node === "string") out.push(node);
+  else if (node && typeof node === "object") for (const v of Object.values(node)) collectExportPaths(v, out);
+  return out;
+}
+
+export async function buildLibrary() {
+  checkCoreIsPortable();
+  rmSync(join(root, "dist"), { recursive: true, force: true });
+  await Promise.all(entries.flatMap((e) => e.formats.map((format) => build({
+    entryPoints: [join(root, "lib/entry", `${e.name}.ts`)],
+    outfile: join(root, "dist", `${e.name}.${format === "cjs" ? "cjs" : "js"}`),
+    bundle: true,
+    format,
+    platform: e.platform,
+    target: "es2022",
+    external: ["node:*"],
+    sourcemap: true,
+    legalComments: "none",
+    logLevel: "warning",
+  }))));
+  execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(root, "tsconfig.json"), "--emitDeclarationOnly"], { stdio: "inherit" });
+  const missing = [...collectExportPaths(pkg.exports), pkg.main, pkg.module, pkg.types]
+    .filter((p) => p && !existsSync(join(root, p)));
+  if (missing.length) throw new Error(`package.json points at missing files: ${missing.join(", ")}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const started = Date.now();
+  await buildLibrary();
+  console.log(`built dist/ in ${Date.now() - started} ms`);
+}

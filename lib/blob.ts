@@ -1,0 +1,119 @@
+/** BlobContainer: the BLOB table API over `/_blobs/<table>/<sha1>`. */
+import type { Connection } from "./connection.js";
+import { BlobLocationNotFoundError, DigestNotFoundError, InterfaceError, ProgrammingError, errorFromResponse } from "./errors.js";
+import type { Answer, RequestSpec } from "./request.js";
+
+const DIGEST = /^[0-9a-f]{40}$/;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function toHex(buf: ArrayBuffer): string {
+  let out = "";
+  for (const b of new Uint8Array(buf)) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+async function toBytes(data: Uint8Array | ArrayBuffer | Blob | string): Promise<Uint8Array> {
+  if (typeof data === "string") return encoder.encode(data);
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (typeof Blob !== "undefined" && data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
+  throw new InterfaceError("Blob data must be a Uint8Array, ArrayBuffer, Blob or string");
+}
+
+/** The SHA-1 hex digest of some bytes (`crypto.subtle`; browsers need a secure context). */
+export async function sha1Hex(bytes: Uint8Array): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle === undefined) {
+    throw new InterfaceError("crypto.subtle is not available (browsers only offer it in secure contexts: https:// or localhost): pass the digest to put()");
+  }
+  return toHex(await subtle.digest("SHA-1", bytes as BufferSource));
+}
+
+/**
+ * A BLOB table. Blobs are addressed by the SHA-1 of their content.
+ *
+ * @example
+ * ```ts
+ * const blobs = conn.getBlobContainer("myfiles");
+ * const digest = await blobs.put("hello");
+ * const bytes = await blobs.get(digest);
+ * ```
+ */
+export class BlobContainer {
+  /** @internal Use `conn.getBlobContainer(name)`. */
+  constructor(readonly name: string, private readonly connection: Connection) {
+    if (typeof name !== "string" || name === "" || name.startsWith("_") || name.includes("/")) {
+      throw new InterfaceError(`Invalid blob table name '${String(name)}'`);
+    }
+  }
+
+  private async send(method: string, digest: string, body?: Uint8Array): Promise<Answer> {
+    if (this.connection.closed) throw new ProgrammingError("Connection closed");
+    if (typeof digest !== "string" || !DIGEST.test(digest)) throw new InterfaceError(`Invalid blob digest '${String(digest)}': 40 lower-case hex characters expected`);
+    const spec: RequestSpec = {
+      method, path: `/_blobs/${encodeURIComponent(this.name)}/${digest}`, headers: {},
+      retrySafe: method === "GET" || method === "HEAD", schema: false,
+    };
+    if (body !== undefined) spec.body = body;
+    return this.connection.requests.send(spec);
+  }
+
+  private fail(answer: Answer): never {
+    throw errorFromResponse(answer.status, answer.statusText, decoder.decode(answer.body), answer.server);
+  }
+
+  /**
+   * Uploads a blob. Without a digest, computes the SHA-1 and resolves to it; with one, resolves
+   * `true` if created and `false` if it already existed.
+   */
+  async put(data: Uint8Array | ArrayBuffer | Blob | string, digest?: string): Promise<string | boolean> {
+    const bytes = await toBytes(data);
+    const d = digest ?? (await sha1Hex(bytes));
+    const answer = await this.send("PUT", d, bytes);
+    let created: boolean;
+    if (answer.status === 201) created = true;
+    else if (answer.status === 409) created = false;
+    else if (answer.status === 400 || answer.status === 404) throw new BlobLocationNotFoundError(this.name, d, { status: answer.status, server: answer.server });
+    else if (answer.status >= 400) this.fail(answer);
+    else created = false;
+    return digest === undefined ? d : created;
+  }
+
+  /** Downloads a blob; a missing one throws `DigestNotFoundError`. */
+  async get(digest: string): Promise<Uint8Array> {
+    const answer = await this.send("GET", digest);
+    if (answer.status === 404) throw new DigestNotFoundError(this.name, digest, { status: 404, server: answer.server });
+    if (answer.status >= 400) this.fail(answer);
+    return answer.body;
+  }
+
+  /** A stream of the blob's bytes. */
+  async stream(digest: string): Promise<ReadableStream<Uint8Array>> {
+    const bytes = await this.get(digest);
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+  }
+
+  /** True when the blob exists. */
+  async exists(digest: string): Promise<boolean> {
+    const answer = await this.send("HEAD", digest);
+    if (answer.status === 200) return true;
+    if (answer.status === 404) return false;
+    if (answer.status >= 400) this.fail(answer);
+    return false;
+  }
+
+  /** Deletes a blob; `true` if it existed. */
+  async delete(digest: string): Promise<boolean> {
+    const answer = await this.send("DELETE", digest);
+    if (answer.status === 204) return true;
+    if (answer.status === 404) return false;
+    if (answer.status >= 400) this.fail(answer);
+    return false;
+  }
+}

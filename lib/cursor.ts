@@ -1,0 +1,138 @@
+/** Cursor: the PEP 249 surface over query results. */
+import type { Connection } from "./connection.js";
+import { InterfaceError, ProgrammingError } from "./errors.js";
+import { toBulkResult, toSqlResult, type BulkItem } from "./result.js";
+import { prepareBulk, prepareParams } from "./statements.js";
+import type { ColType, Converter } from "./types.js";
+
+/** A PEP 249 column description: `[name, type, null, null, null, null, null]`. */
+export type ColumnDescription = [string, ColType | null, null, null, null, null, null];
+
+interface CursorResult {
+  cols: string[];
+  colTypes: ColType[];
+  rows: unknown[][];
+  rowcount: number;
+  duration: number;
+}
+
+/**
+ * A PEP 249 cursor. `execute` sends a statement; `fetchone`/`fetchmany`/`fetchall` read the rows
+ * it returned. Parameters are an array (`?`, `$1`) or an object for `%(name)s` placeholders.
+ *
+ * @example
+ * ```ts
+ * const cur = conn.cursor();
+ * await cur.execute("SELECT name FROM t WHERE kind = %(kind)s", { kind: "planet" });
+ * for (const [name] of cur) console.log(name);
+ * ```
+ */
+export class Cursor {
+  /** Rows `fetchmany()` returns when no size is given. @default 1 */
+  arraysize = 1;
+  private result: CursorResult | undefined;
+  private position = 0;
+  private isClosed = false;
+
+  /** @internal Use `conn.cursor()`. */
+  constructor(readonly connection: Connection, private readonly converter: Converter | undefined) {}
+
+  /** Rows returned or affected by the last execute; −1 when there is none or the cursor is closed. */
+  get rowcount(): number {
+    return this.isClosed || this.result === undefined ? -1 : this.result.rowcount;
+  }
+
+  /** Server-side duration of the last execute in ms; −1 when there is none or the cursor is closed. */
+  get duration(): number {
+    return this.isClosed || this.result === undefined ? -1 : this.result.duration;
+  }
+
+  /** One 7-tuple per column (with the column type), or `null` before any execute and after close. */
+  get description(): ColumnDescription[] | null {
+    if (this.isClosed || this.result === undefined) return null;
+    const { cols, colTypes } = this.result;
+    return cols.map((name, i) => [name, colTypes[i] ?? null, null, null, null, null, null]);
+  }
+
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  private ensureUsable(): void {
+    if (this.connection.closed) throw new ProgrammingError("Connection closed");
+    if (this.isClosed) throw new ProgrammingError("Cursor closed");
+  }
+
+  /**
+   * Executes a statement. With `bulkParams` the statement runs once per row (as `executemany`).
+   * Giving both non-empty `params` and `bulkParams` throws `InterfaceError`.
+   */
+  async execute(stmt: string, params?: unknown[] | Record<string, unknown> | null, bulkParams?: unknown[][] | Array<Record<string, unknown>> | null): Promise<void> {
+    this.ensureUsable();
+    const hasParams = params !== undefined && params !== null && (!Array.isArray(params) || params.length > 0);
+    if (bulkParams !== undefined && bulkParams !== null) {
+      if (hasParams && (!Array.isArray(bulkParams) || bulkParams.length > 0)) {
+        throw new InterfaceError("Give either parameters or bulk parameters, not both");
+      }
+      await this.executemany(stmt, bulkParams);
+      return;
+    }
+    const prepared = prepareParams(stmt, params);
+    const payload = prepared.args === undefined ? {} : { args: prepared.args };
+    const answer = await this.connection.sql(prepared.stmt, payload, {});
+    const res = toSqlResult<unknown[]>(answer, this.connection.options, this.converter, "array");
+    this.result = res;
+    this.position = 0;
+  }
+
+  /** Executes a statement once per row of parameters in one bulk request; returns the items. */
+  async executemany(stmt: string, seq: unknown[][] | Array<Record<string, unknown>>): Promise<BulkItem[]> {
+    this.ensureUsable();
+    const prepared = prepareBulk(stmt, seq);
+    const answer = await this.connection.sql(prepared.stmt, { bulk_args: prepared.bulkArgs }, {});
+    const bulk = toBulkResult(answer, this.connection.options);
+    this.result = { cols: bulk.cols, colTypes: [], rows: [], rowcount: bulk.rowcount, duration: bulk.duration };
+    this.position = 0;
+    return bulk.results;
+  }
+
+  private rows(): unknown[][] {
+    if (this.isClosed) throw new ProgrammingError("Cursor closed");
+    if (this.result === undefined) throw new ProgrammingError("No result available. execute() or executemany() must be called first.");
+    return this.result.rows;
+  }
+
+  /** The next row, or `null` when there is none left. */
+  fetchone(): unknown[] | null {
+    const rows = this.rows();
+    return this.position < rows.length ? (rows[this.position++] as unknown[]) : null;
+  }
+
+  /** Up to `size` rows (default `arraysize`); `0` means every row left. */
+  fetchmany(size: number = this.arraysize): unknown[][] {
+    const rows = this.rows();
+    if (typeof size !== "number" || Number.isNaN(size)) throw new InterfaceError("fetchmany() size must be a number");
+    if (size < 0) return [];
+    const end = size === 0 ? rows.length : Math.min(rows.length, this.position + Math.floor(size));
+    const out = rows.slice(this.position, end);
+    this.position = Math.max(this.position, end);
+    return out;
+  }
+
+  /** Every row left. */
+  fetchall(): unknown[][] {
+    return this.fetchmany(0);
+  }
+
+  /** Iterates over the rows left. */
+  *[Symbol.iterator](): IterableIterator<unknown[]> {
+    for (let row = this.fetchone(); row !== null; row = this.fetchone()) yield row;
+  }
+
+  /** Closes the cursor (synchronous). Rows are dropped; `rowcount`/`duration` become −1. */
+  close(): void {
+    this.isClosed = true;
+    this.result = undefined;
+  }
+}

@@ -1,0 +1,154 @@
+/** Parameter encoding (bigint, Date) and response decoding (exact int64 / numeric). */
+import { DataError, InterfaceError } from "./errors.js";
+import { RawNumber, parseExact } from "./json-exact.js";
+import type { ColType } from "./types.js";
+
+const BIGINT_TAG = `\u0000cratedb-fetch-bigint-${Math.random().toString(36).slice(2)}:`;
+const BIGINT_RE = new RegExp(`"${BIGINT_TAG.replace(/\u0000/g, "\\\\u0000")}(-?\\d+)"`, "g");
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "object") return (v as object).constructor?.name ?? "object";
+  return typeof v;
+}
+
+/**
+ * Encodes a request body as compact JSON. `bigint` → exact integer digits, `Date` → epoch ms,
+ * NaN/±Infinity → null. Values JSON cannot carry faithfully throw `InterfaceError` (before any I/O).
+ */
+export function encodeBody(payload: { stmt: string; args?: unknown[]; bulk_args?: unknown[][] }): string {
+  let sawBigint = false;
+  let json: string;
+  try {
+    json = JSON.stringify(payload, function (this: Record<string, unknown>, key: string, value: unknown) {
+      const raw = this[key];
+      if (raw instanceof Date) {
+        const ms = raw.getTime();
+        if (Number.isNaN(ms)) throw new InterfaceError(`Invalid Date in parameter '${key}'`);
+        return ms;
+      }
+      switch (typeof value) {
+        case "bigint":
+          sawBigint = true;
+          return BIGINT_TAG + value.toString();
+        case "function":
+        case "symbol":
+          throw new InterfaceError(`Cannot send a ${typeof value} as a parameter ('${key}')`);
+        case "object":
+          if (value === null || Array.isArray(value)) return value;
+          if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet ||
+            ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Promise || value instanceof RegExp) {
+            throw new InterfaceError(`Cannot send a ${describe(value)} as a parameter ('${key}'): convert it to an array, object, string or number first`);
+          }
+          return value;
+        default:
+          return value;
+      }
+    });
+  } catch (err) {
+    if (err instanceof InterfaceError) throw err;
+    throw new InterfaceError(`Cannot encode parameters as JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  return sawBigint ? json.replace(BIGINT_RE, "$1") : json;
+}
+
+/** How numbers are decoded. */
+export interface DecodeOptions {
+  int64: "number" | "bigint" | "string";
+  numeric: "number" | "string";
+}
+
+// A number literal of 16+ characters may not survive JSON.parse; shorter ones always do.
+const MAYBE_LOSSY = /[0-9][0-9.eE+-]{15}/;
+
+/**
+ * Parses a response body. On the exact path (`exact: true`) numbers that could lose precision are
+ * kept as RawNumber for decodeRows; otherwise this is plain JSON.parse.
+ */
+export function parseBody(text: string, opts: DecodeOptions): { value: unknown; exact: boolean } {
+  if (opts.numeric === "string" || MAYBE_LOSSY.test(text)) return { value: parseExact(text, opts.numeric === "string"), exact: true };
+  return { value: JSON.parse(text), exact: false };
+}
+
+/** A top-level number field (rowcount, duration), whatever path parsed it. */
+export function numberField(v: unknown): number | undefined {
+  if (typeof v === "number") return v;
+  if (v instanceof RawNumber) return Number(v.text);
+  return undefined;
+}
+
+const MAX = Number.MAX_SAFE_INTEGER;
+
+/** Turns RawNumber leftovers (inside objects, untyped columns) back into ordinary JSON numbers. */
+function plain(v: unknown): unknown {
+  if (v instanceof RawNumber) return Number(v.text);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = plain(v[i]);
+    return v;
+  }
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = plain(o[k]);
+  }
+  return v;
+}
+
+function decodeValue(v: unknown, type: ColType | undefined, opts: DecodeOptions, column: string): unknown {
+  if (v === null) return v;
+  if (Array.isArray(type)) {
+    if (!Array.isArray(v)) return plain(v);
+    const inner = type[1];
+    for (let i = 0; i < v.length; i++) v[i] = decodeValue(v[i], inner, opts, column);
+    return v;
+  }
+  if (type === 10) {
+    const text = v instanceof RawNumber ? v.text : typeof v === "number" ? String(v) : undefined;
+    if (text === undefined) return plain(v);
+    if (opts.int64 === "string") return text;
+    if (opts.int64 === "bigint") return BigInt(text);
+    if (typeof v === "number" && Number.isSafeInteger(v)) return v;
+    throw new DataError(`BIGINT value ${text} in column '${column}' is outside ±(2^53−1) and cannot be a JavaScript number without rounding: use the option int64: "bigint" or "string"`);
+  }
+  if (type === 22 && opts.numeric === "string") {
+    if (v instanceof RawNumber) return v.text;
+    if (typeof v === "number") return String(v);
+    return plain(v);
+  }
+  return plain(v);
+}
+
+/**
+ * Applies int64/numeric decoding to rows in place, by column type. In `int64: "number"` mode a
+ * BIGINT outside ±(2^53−1) throws DataError naming the column (never silently rounded).
+ */
+export function decodeRows(rows: unknown[][], cols: readonly string[], types: readonly ColType[], opts: DecodeOptions, exact: boolean): void {
+  const needs: number[] = [];
+  for (let c = 0; c < types.length; c++) {
+    const t = types[c];
+    const base = Array.isArray(t) ? innermost(t) : t;
+    if (base === 10 || (base === 22 && opts.numeric === "string") || exact) needs.push(c);
+  }
+  if (needs.length === 0) return;
+  for (const row of rows) {
+    for (const c of needs) {
+      const v = row[c];
+      if (v === null || v === undefined) continue;
+      if (!exact && typeof v === "number" && opts.int64 === "number" && (v <= MAX && v >= -MAX)) continue;
+      row[c] = decodeValue(v, types[c], opts, cols[c] ?? String(c));
+    }
+  }
+  if (exact && types.length < (rows[0]?.length ?? 0)) {
+    for (const row of rows) for (let c = types.length; c < row.length; c++) row[c] = plain(row[c]);
+  }
+}
+
+function innermost(t: ColType): number {
+  let cur: ColType = t;
+  while (Array.isArray(cur)) cur = cur[1];
+  return cur;
+}
+
+/** Replaces RawNumber leftovers anywhere in a parsed body (for bodies without typed rows). */
+export function toPlain(v: unknown): unknown {
+  return plain(v);
+}

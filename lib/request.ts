@@ -1,0 +1,210 @@
+/**
+ * The request loop: attempts, failover, backoff, per-attempt timeout, redirects and retry safety.
+ *
+ * Rules (API.md, Failover): fail over when the request cannot have reached a server or the server
+ * said 502/503/504/509; after a possible delivery re-send only read-only statements; every attempt
+ * after the first counts against `maxRetries`; with `backoffFactor` 0 stop once every server failed.
+ */
+import { ConnectionError, CrateDBError, ProgrammingError } from "./errors.js";
+import { basic, type ResolvedOptions } from "./options.js";
+import { ServerPool } from "./pool.js";
+import type { ServerEntry } from "./servers.js";
+import { TransportError, toTransportError, type Transport, type TransportResponse } from "./transport.js";
+
+const FAILOVER_STATUS = new Set([502, 503, 504, 509]);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+const MAX_BACKOFF = 120_000;
+
+/** One logical request. */
+export interface RequestSpec {
+  method: string;
+  /** Path and query after the server's prefix, e.g. `/_sql?types=true`. */
+  path: string;
+  body?: Uint8Array;
+  headers: Record<string, string>;
+  /** May be re-sent after a possible delivery (read-only statements, GET, HEAD). */
+  retrySafe: boolean;
+  /** Send only to this server: no failover. */
+  pinned?: ServerEntry;
+  /** Send `Default-Schema` (SQL, yes; blobs, no). */
+  schema: boolean;
+  signal?: AbortSignal;
+  timeout?: number;
+}
+
+/** A response with the server that produced it. */
+export interface Answer extends TransportResponse {
+  server: string;
+}
+
+class Timeout {
+  constructor(readonly ms: number) {}
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The delay before retry number `n` (1-based): 0, f, 2f, 4f, … capped at 120 s. */
+export function backoffDelay(n: number, factor: number): number {
+  if (n <= 1 || factor <= 0) return 0;
+  return Math.min(factor * 2 ** (n - 2), MAX_BACKOFF);
+}
+
+export class Requester {
+  readonly pool: ServerPool<ServerEntry>;
+  private readonly authByServer = new Map<ServerEntry, string | undefined>();
+
+  constructor(private readonly opts: ResolvedOptions, private readonly transport: Transport) {
+    this.pool = new ServerPool(opts.servers, opts.retryInterval, Date.now, (event) => {
+      const warn = opts.logger.warn;
+      if (warn === undefined) return;
+      if (event.type === "removed") warn.call(opts.logger, `server removed: ${event.server.url} (${opts.redactor.redact(event.reason)})`);
+      else warn.call(opts.logger, `server restored: ${event.server.url}`);
+    });
+  }
+
+  /** The Authorization value for a server: option credentials beat URL credentials. */
+  private auth(server: ServerEntry): string | undefined {
+    if (this.authByServer.has(server)) return this.authByServer.get(server);
+    const o = this.opts;
+    let value: string | undefined;
+    if (o.jwtToken !== undefined) value = `Bearer ${o.jwtToken}`;
+    else if (o.username !== undefined) value = `Basic ${basic(o.username, o.password ?? "")}`;
+    else if (server.username !== undefined) value = `Basic ${basic(server.username, o.password ?? server.password ?? "")}`;
+    this.authByServer.set(server, value);
+    return value;
+  }
+
+  private headersFor(server: ServerEntry, spec: RequestSpec): Record<string, string> {
+    const h: Record<string, string> = { ...this.opts.headers, ...spec.headers };
+    const auth = this.auth(server);
+    if (auth !== undefined) h.authorization = auth;
+    if (spec.schema && this.opts.schema !== undefined) h["default-schema"] = this.opts.schema;
+    return h;
+  }
+
+  /** Sends a request through the pool, returning the first answer that is not a failover status. */
+  async send(spec: RequestSpec): Promise<Answer> {
+    const { maxRetries, backoffFactor } = this.opts;
+    const failed = new Set<ServerEntry>();
+    let last: ConnectionError | undefined;
+    for (let retries = 0; ; ) {
+      if (spec.signal?.aborted) throw spec.signal.reason;
+      const server = spec.pinned ?? this.pool.next();
+      let counted = true;
+      try {
+        const answer = await this.follow(server, spec);
+        if (!FAILOVER_STATUS.has(answer.status)) return answer;
+        const why = `${answer.status} ${answer.statusText}`.trim();
+        last = new ConnectionError(`${server.url} answered ${why}`, { status: answer.status, server: server.url });
+        if (spec.pinned) throw last;
+        this.pool.markFailed(server, why);
+      } catch (err) {
+        if (spec.signal?.aborted) throw spec.signal.reason;
+        if (err instanceof CrateDBError) throw err;
+        const te = err instanceof TransportError ? err : toTransportError(err);
+        const timedOut = te.cause instanceof Timeout;
+        const what = timedOut ? `timed out after ${(te.cause as Timeout).ms} ms` : this.opts.redactor.redact(te.message);
+        if (spec.pinned) throw new ConnectionError(`Server ${server.url} not available: ${what}`, { server: server.url, cause: te });
+        if (te.sent && !spec.retrySafe) {
+          throw new ConnectionError(
+            `Connection to ${server.url} failed after the request was sent (${what}): the statement may have been executed; ` +
+            "it was not re-sent because it is not read-only", { server: server.url, cause: te });
+        }
+        last = new ConnectionError(`${server.url}: ${what}`, { server: server.url, cause: te });
+        // A stale keep-alive socket says nothing about the server: retry without marking it.
+        if (te.sent && te.reused && !timedOut) counted = false;
+        else if (!te.sent || timedOut) this.pool.markFailed(server, what);
+      }
+      if (counted) failed.add(server);
+      if (retries >= maxRetries || (backoffFactor === 0 && failed.size >= this.pool.size)) break;
+      retries++;
+      const delay = backoffDelay(retries, backoffFactor);
+      if (delay > 0) await sleep(delay, spec.signal);
+    }
+    const lastError = last as ConnectionError;
+    throw new ConnectionError(`No more servers available, exception from last server: ${lastError.message}`, {
+      server: lastError.server as string, cause: lastError, ...(lastError.status === undefined ? {} : { status: lastError.status }),
+    });
+  }
+
+  /** One attempt, following redirects (pinned to their targets). */
+  private async follow(server: ServerEntry, spec: RequestSpec): Promise<Answer> {
+    let url = server.url + spec.path;
+    let origin = server.url;
+    const headers = this.headersFor(server, spec);
+    for (let hops = 0; ; hops++) {
+      let res: TransportResponse;
+      try {
+        res = await this.once(url, spec, headers);
+      } catch (err) {
+        if (hops === 0 || spec.signal?.aborted) throw err;
+        const te = toTransportError(err);
+        const what = te.cause instanceof Timeout ? `timed out after ${(te.cause as Timeout).ms} ms` : this.opts.redactor.redact(te.message);
+        throw new ConnectionError(`Redirect target ${origin} not available: ${what}`, { server: origin, cause: te });
+      }
+      const location = REDIRECT_STATUS.has(res.status) ? res.header("location") : null;
+      if (location === null) {
+        if (hops > 0 && FAILOVER_STATUS.has(res.status)) {
+          throw new ConnectionError(`Redirect target ${origin} answered ${res.status} ${res.statusText}`.trim(), { status: res.status, server: origin });
+        }
+        return { ...res, server: origin };
+      }
+      if (hops >= MAX_REDIRECTS) throw new ProgrammingError(`Too many redirects (more than ${MAX_REDIRECTS}) for ${server.url + spec.path}`, { server: origin, status: res.status });
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw new ProgrammingError(`Invalid redirect location from ${origin}`, { server: origin, status: res.status });
+      }
+      if (next.protocol !== "http:" && next.protocol !== "https:") {
+        throw new ProgrammingError(`Refusing to follow a redirect to ${next.protocol} from ${origin}`, { server: origin, status: res.status });
+      }
+      // Never send credentials over an https → http downgrade (this hop or any later one).
+      if (url.startsWith("https:") && next.protocol === "http:") delete headers.authorization;
+      next.username = "";
+      next.password = "";
+      url = next.href;
+      origin = `${next.protocol}//${next.host}`;
+    }
+  }
+
+  /** One HTTP exchange with the per-attempt timeout and the caller's signal. */
+  private async once(url: string, spec: RequestSpec, headers: Record<string, string>): Promise<TransportResponse> {
+    const controller = new AbortController();
+    const caller = spec.signal;
+    const onAbort = (): void => controller.abort(caller?.reason);
+    caller?.addEventListener("abort", onAbort, { once: true });
+    const ms = spec.timeout ?? this.opts.timeout;
+    const timer = ms === undefined ? undefined : setTimeout(() => controller.abort(new Timeout(ms)), ms);
+    const started = Date.now();
+    try {
+      const req = { url, method: spec.method, headers, signal: controller.signal, ...(spec.body === undefined ? {} : { body: spec.body }) };
+      const res = await this.transport.request(req);
+      this.opts.logger.debug?.(`${spec.method} ${url} → ${res.status} in ${Date.now() - started} ms`);
+      return res;
+    } catch (err) {
+      if (controller.signal.aborted && controller.signal.reason instanceof Timeout) {
+        const sent = err instanceof TransportError ? err.sent : true;
+        throw new TransportError("timed out", sent, "ETIMEDOUT", controller.signal.reason);
+      }
+      throw err;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      caller?.removeEventListener("abort", onAbort);
+    }
+  }
+}

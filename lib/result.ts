@@ -1,0 +1,131 @@
+/** Result shapes and the decoding of `/_sql` responses into them. */
+import { ProgrammingError, errorFromResponse, excerpt } from "./errors.js";
+import { decodeRows, numberField, parseBody, toPlain, type DecodeOptions } from "./json.js";
+import type { Answer } from "./request.js";
+import type { ColType, Converter } from "./types.js";
+
+/** The result of `query()`. */
+export interface SqlResult<R = unknown[]> {
+  /** Column names. */
+  cols: string[];
+  /** Column types (`col_types`), one per column. */
+  colTypes: ColType[];
+  /** Rows: arrays, or objects with `rowMode: "object"`. Empty for row-count statements. */
+  rows: R[];
+  /** Rows returned, or rows affected by DML (−1 when unknown). */
+  rowcount: number;
+  /** Server-side duration in ms. */
+  duration: number;
+}
+
+/** One item of a bulk result. */
+export interface BulkItem {
+  /** Rows affected; −2 means this item failed. */
+  rowcount: number;
+  error?: { code?: number; message: string };
+}
+
+/** The result of `bulk()`, normalised across CrateDB versions. */
+export interface BulkResult {
+  cols: string[];
+  duration: number;
+  /** One item per row of bulk arguments, in input order. */
+  results: BulkItem[];
+  /** The sum of the item rowcounts that are ≥ 0, or −1 when there is none. */
+  rowcount: number;
+  /** The failed items (rowcount −2), in input order. */
+  failed: Array<{ index: number; code?: number; message: string }>;
+}
+
+const decoder = new TextDecoder();
+const NO_MESSAGE = "bulk item failed without an error message";
+
+/** Parses a 2xx JSON body, or throws the mapped error for any other status. */
+export function readJson(answer: Answer, opts: DecodeOptions): { body: Record<string, unknown>; exact: boolean } {
+  const text = decoder.decode(answer.body);
+  if (answer.status < 200 || answer.status >= 300) throw errorFromResponse(answer.status, answer.statusText, text, answer.server);
+  let body: unknown;
+  let exact: boolean;
+  try {
+    ({ value: body, exact } = parseBody(text, opts));
+  } catch (err) {
+    throw new ProgrammingError(`Invalid server response (HTTP ${answer.status}, not JSON) from ${answer.server}: ${excerpt(text)}`,
+      { status: answer.status, server: answer.server, cause: err });
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new ProgrammingError(`Invalid server response from ${answer.server}: expected a JSON object`, { status: answer.status, server: answer.server });
+  }
+  return { body: body as Record<string, unknown>, exact };
+}
+
+function shapeError(answer: Answer, what: string): ProgrammingError {
+  return new ProgrammingError(`Invalid server response from ${answer.server}: ${what}`, { status: answer.status, server: answer.server });
+}
+
+/** Builds a SqlResult from a `/_sql` answer: exact numbers, converter, row mode. */
+export function toSqlResult<R>(answer: Answer, opts: DecodeOptions, converter: Converter | undefined, rowMode: "array" | "object"): SqlResult<R> {
+  const { body, exact } = readJson(answer, opts);
+  const cols = body.cols;
+  const rawRows = body.rows;
+  if (!Array.isArray(cols) || !Array.isArray(rawRows)) throw shapeError(answer, "no 'cols' or 'rows'");
+  const colTypes = (Array.isArray(body.col_types) ? (exact ? toPlain(body.col_types) : body.col_types) : []) as ColType[];
+  // Row-count statements answer `cols: [], rows: [[]]`.
+  const rows = (cols.length === 0 ? [] : rawRows) as unknown[][];
+  for (const row of rows) if (!Array.isArray(row)) throw shapeError(answer, "a row is not an array");
+  decodeRows(rows, cols as string[], colTypes, opts, exact);
+  if (converter !== undefined && converter.affects(colTypes)) {
+    for (const row of rows) for (let c = 0; c < colTypes.length && c < row.length; c++) row[c] = converter.convert(colTypes[c], row[c]);
+  }
+  const rowcount = numberField(body.rowcount) ?? rows.length;
+  const duration = numberField(body.duration) ?? -1;
+  const out = rowMode === "object" ? rows.map((row) => toObject(cols as string[], row)) : rows;
+  return { cols: cols as string[], colTypes, rows: out as R[], rowcount, duration };
+}
+
+/** A row as an object keyed by column name (own properties only, even for `__proto__`). */
+export function toObject(cols: readonly string[], row: readonly unknown[]): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i < cols.length; i++) {
+    const key = cols[i] as string;
+    if (key === "__proto__") Object.defineProperty(o, key, { value: row[i], enumerable: true, writable: true, configurable: true });
+    else o[key] = row[i];
+  }
+  return o;
+}
+
+/** Builds a BulkResult, normalising the pre-5.10 `error_message` item form. */
+export function toBulkResult(answer: Answer, opts: DecodeOptions): BulkResult {
+  const { body } = readJson(answer, opts);
+  const items = body.results;
+  if (!Array.isArray(items)) throw shapeError(answer, "no 'results' in a bulk response");
+  const results: BulkItem[] = [];
+  const failed: BulkResult["failed"] = [];
+  let sum = 0;
+  let any = false;
+  items.forEach((raw: unknown, index: number) => {
+    const item = (toPlain(raw) ?? {}) as { rowcount?: unknown; error?: unknown; error_message?: unknown };
+    const rowcount = typeof item.rowcount === "number" ? item.rowcount : -1;
+    const out: BulkItem = { rowcount };
+    let message: string | undefined;
+    let code: number | undefined;
+    if (item.error !== null && typeof item.error === "object") {
+      const e = item.error as { code?: unknown; message?: unknown };
+      if (typeof e.message === "string" && e.message !== "") message = e.message;
+      if (typeof e.code === "number") code = e.code;
+    } else if (typeof item.error_message === "string" && item.error_message !== "") {
+      message = item.error_message;
+    }
+    if (rowcount === -2 || message !== undefined) {
+      out.error = { ...(code === undefined ? {} : { code }), message: message ?? NO_MESSAGE };
+    }
+    if (rowcount === -2) failed.push({ index, ...(code === undefined ? {} : { code }), message: message ?? NO_MESSAGE });
+    if (rowcount >= 0) {
+      sum += rowcount;
+      any = true;
+    }
+    results.push(out);
+  });
+  const cols = (Array.isArray(body.cols) ? body.cols : []) as string[];
+  const duration = numberField(body.duration) ?? -1;
+  return { cols, duration, results, rowcount: any ? sum : -1, failed };
+}

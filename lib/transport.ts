@@ -1,0 +1,133 @@
+/** The Transport seam: one `request`, one `close`. Pool, retries and failover live above it. */
+
+/** What the request loop asks a transport to send. */
+export interface TransportRequest {
+  /** Absolute URL without credentials. */
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+  /** Aborts the attempt (caller abort or per-attempt timeout); the reason is the signal's. */
+  signal: AbortSignal;
+}
+
+/** A complete response: the body is read to its last byte before the promise resolves. */
+export interface TransportResponse {
+  status: number;
+  statusText: string;
+  /** Lower-case header lookup. */
+  header(name: string): string | null;
+  body: Uint8Array;
+}
+
+/**
+ * A failure below HTTP. `sent` tells the request loop whether the request may have reached the
+ * server: `false` only when the transport is sure it did not (refused, DNS, TLS handshake, connect
+ * timeout), so that a write is never sent twice.
+ */
+export class TransportError extends Error {
+  readonly sent: boolean;
+  /** A system or library code such as `ECONNREFUSED`, when known. */
+  readonly code: string | undefined;
+  /** The failure happened on a kept-alive socket reused from an earlier request. */
+  readonly reused: boolean;
+  constructor(message: string, sent: boolean, code?: string, cause?: unknown, reused = false) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.sent = sent;
+    this.code = code;
+    this.reused = reused;
+  }
+}
+Object.defineProperty(TransportError.prototype, "name", { value: "TransportError", writable: true, configurable: true });
+
+/** Sends HTTP requests for a connection. Implementations: FetchTransport, NodeTransport, … */
+export interface Transport {
+  request(req: TransportRequest): Promise<TransportResponse>;
+  close(): Promise<void>;
+}
+
+/** The runtime's fetch, as the standard types describe it. */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+// Error texts by which runtimes say a connection could not be established (nothing was sent).
+const NOT_SENT_CODES = new Set([
+  "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT", "CERT_HAS_EXPIRED", "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "ERR_TLS_CERT_ALTNAME_INVALID",
+  "ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION", "ConnectionRefused",
+]);
+const NOT_SENT_TEXT = /connection refused|ECONNREFUSED|dns error|failed to lookup|getaddrinfo|name resolution|invalid peer certificate|certificate verify|self[- ]signed certificate|unknownissuer|tcp connect error|unable to connect|could not connect/i;
+
+function codeOf(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === "object" && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function textOf(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    parts.push(e instanceof Error ? e.message : String(e));
+    e = e instanceof Error ? (e as { cause?: unknown }).cause : undefined;
+  }
+  return parts.filter((p) => p !== "").join(": ");
+}
+
+/** Classifies a foreign network error: could the request have reached the server? */
+export function toTransportError(err: unknown): TransportError {
+  if (err instanceof TransportError) return err;
+  const code = codeOf(err);
+  const text = textOf(err);
+  const notSent = (code !== undefined && NOT_SENT_CODES.has(code)) || NOT_SENT_TEXT.test(text);
+  return new TransportError(text || "network error", !notSent, code, err);
+}
+
+/**
+ * The default transport for every runtime but Node: plain `fetch`. The fetch implementation is
+ * looked up at call time (`options.fetch`, else `globalThis.fetch`) so that it can be patched.
+ */
+export class FetchTransport implements Transport {
+  private readonly fetchImpl: FetchLike | undefined;
+  private readonly init: Record<string, unknown>;
+
+  /** `init` is merged into every request (e.g. Deno's `client` or Bun's `tls`). */
+  constructor(fetchImpl?: FetchLike, init: Record<string, unknown> = {}) {
+    this.fetchImpl = fetchImpl;
+    this.init = init;
+  }
+
+  async request(req: TransportRequest): Promise<TransportResponse> {
+    const fetchImpl = this.fetchImpl ?? (globalThis.fetch as FetchLike | undefined);
+    if (fetchImpl === undefined) throw new TransportError("no fetch implementation available", false);
+    let response: Response;
+    try {
+      const init: RequestInit = { ...this.init, method: req.method, headers: req.headers, signal: req.signal, redirect: "manual" };
+      if (req.body !== undefined) init.body = req.body as Uint8Array<ArrayBuffer>;
+      response = await fetchImpl(req.url, init);
+    } catch (err) {
+      if (req.signal.aborted) throw req.signal.reason;
+      throw toTransportError(err);
+    }
+    let body: Uint8Array;
+    try {
+      body = new Uint8Array(await response.arrayBuffer());
+    } catch (err) {
+      if (req.signal.aborted) throw req.signal.reason;
+      const e = toTransportError(err);
+      throw new TransportError(`response body incomplete: ${e.message}`, true, e.code, err);
+    }
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      header: (name) => response.headers.get(name),
+      body,
+    };
+  }
+
+  async close(): Promise<void> {
+    // fetch owns its connections; there is nothing to release.
+  }
+}
