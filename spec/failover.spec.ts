@@ -1,0 +1,169 @@
+import { expect } from "chai";
+import { ConnectionError, connect } from "cratedb-fetch";
+import { startCluster } from "./support/cluster.js";
+import type { ClusterHandle } from "./support/cluster-api.js";
+import { expectReject, sleep } from "./support/helpers.js";
+
+describe("Failover across a 3-node cluster", () => {
+  let cluster: ClusterHandle;
+  let urls: string[];
+  before(async () => {
+    cluster = await startCluster({ nodes: 3 });
+    urls = cluster.urls;
+  });
+  after(async () => cluster?.close());
+  beforeEach(async () => {
+    await cluster.clearFaults();
+    await cluster.resetLog();
+  });
+  afterEach(async () => {
+    for (let i = 0; i < 3; i++) await cluster.startNode(i).catch(() => undefined);
+  });
+
+  const nodesSeen = async (): Promise<number[]> => (await cluster.requests()).map((r) => r.node);
+
+  it("rotates round robin, one step per attempt", async () => {
+    const conn = connect(urls);
+    for (let i = 0; i < 6; i++) await conn.query("SELECT 1");
+    expect(await nodesSeen()).to.deep.equal([0, 1, 2, 0, 1, 2]);
+    await conn.query("SELECT 1");
+    expect(conn.activeServers).to.deep.equal([urls[1], urls[2], urls[0]]);
+    await conn.close();
+  });
+
+  it("takes a refused node out, logs it, and restores it after retryInterval at the end of the rotation", async () => {
+    const warnings: string[] = [];
+    const conn = connect(urls, { retryInterval: 300, logger: { warn: (m) => warnings.push(m) } });
+    await cluster.stopNode(1);
+    await conn.query("SELECT 1"); // node 0
+    await conn.query("SELECT 1"); // node 1 refused → node 2
+    expect(conn.activeServers).to.deep.equal([urls[0], urls[2]]);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.match(new RegExp(`^server removed: ${urls[1]}`));
+    await conn.query("SELECT 1"); // node 0, still without node 1
+    expect(await nodesSeen()).to.deep.equal([0, 2, 0]);
+    await cluster.startNode(1);
+    await sleep(350);
+    expect(conn.activeServers).to.deep.equal([urls[2], urls[0], urls[1]]);
+    expect(warnings[1]).to.equal(`server restored: ${urls[1]}`);
+    await conn.close();
+  });
+
+  it("fails over on 503 and on a proxy's HTML 502 page", async () => {
+    const conn = connect(urls);
+    await cluster.fault({ node: 0, fault: { kind: "status", status: 503, code: 5030 } });
+    await cluster.fault({ node: 1, fault: { kind: "html", status: 502 } });
+    expect((await conn.query("SELECT 1")).rows).to.deep.equal([[1]]);
+    expect(await nodesSeen()).to.deep.equal([0, 1, 2]);
+    expect(conn.activeServers).to.deep.equal([urls[2]]);
+    await conn.close();
+  });
+
+  it("does not fail over on other HTTP errors", async () => {
+    const conn = connect(urls);
+    await cluster.fault({ node: 0, fault: { kind: "status", status: 500, code: 5000 } });
+    await expectReject(conn.query("SELECT 1"), Error, /code 5000|5000|Exception/);
+    expect(await nodesSeen()).to.deep.equal([0]);
+    await conn.close();
+  });
+
+  it("rejects with ConnectionError once every node failed (backoffFactor 0)", async () => {
+    const conn = connect(urls);
+    for (let i = 0; i < 3; i++) await cluster.fault({ node: i, fault: { kind: "status", status: 503 } });
+    const err = await expectReject<ConnectionError>(conn.query("SELECT 1"), ConnectionError, /^No more servers available, exception from last server: .*503/);
+    expect(err.server).to.equal(urls[2]);
+    expect(await nodesSeen()).to.deep.equal([0, 1, 2]);
+    await conn.close();
+  });
+
+  it("tries the node that failed longest ago when none is active", async () => {
+    const conn = connect(urls);
+    for (let i = 0; i < 3; i++) await cluster.fault({ node: i, fault: { kind: "status", status: 503 } });
+    await expectReject(conn.query("SELECT 1"), ConnectionError);
+    expect(conn.activeServers).to.deep.equal([]);
+    expect((await conn.query("SELECT 1")).rows).to.deep.equal([[1]]);
+    expect((await nodesSeen()).slice(3)).to.deep.equal([0]);
+    await conn.close();
+  });
+
+  it("counts every attempt after the first against maxRetries", async () => {
+    const conn = connect(urls, { maxRetries: 1 });
+    for (let i = 0; i < 3; i++) await cluster.fault({ node: i, fault: { kind: "status", status: 503 } });
+    await expectReject(conn.query("SELECT 1"), ConnectionError, /No more servers available/);
+    expect(await nodesSeen()).to.deep.equal([0, 1]);
+    await conn.close();
+  });
+
+  it("waits 0, f, 2f between retries with backoffFactor f", async () => {
+    const conn = connect([urls[0] as string], { backoffFactor: 60, maxRetries: 3 });
+    await cluster.fault({ node: 0, fault: { kind: "status", status: 503 }, times: 4 });
+    const started = Date.now();
+    await expectReject(conn.query("SELECT 1"), ConnectionError);
+    const elapsed = Date.now() - started;
+    expect(await nodesSeen()).to.deep.equal([0, 0, 0, 0]);
+    expect(elapsed).to.be.at.least(0 + 60 + 120 - 5);
+    expect(elapsed).to.be.below(2000);
+    await conn.close();
+  });
+
+  it("re-sends a SELECT to the next node after a reset mid-response", async () => {
+    const conn = connect(urls);
+    await cluster.fault({ node: 0, fault: { kind: "reset-after-headers" } });
+    expect((await conn.query("SELECT 1")).rows).to.deep.equal([[1]]);
+    expect(await nodesSeen()).to.deep.equal([0, 1]);
+    await conn.close();
+  });
+
+  it("re-sends a SELECT after a truncated body", async () => {
+    const conn = connect(urls);
+    await cluster.fault({ node: 0, fault: { kind: "truncated-body" } });
+    expect((await conn.query("SELECT ?", ["x".repeat(100)])).rows).to.deep.equal([["x".repeat(100)]]);
+    expect(await nodesSeen()).to.deep.equal([0, 1]);
+    await conn.close();
+  });
+
+  it("never re-sends an INSERT after a reset mid-response: the server counts exactly one", async () => {
+    const conn = connect(urls);
+    await cluster.fault({ node: 0, fault: { kind: "reset-after-headers" } });
+    const err = await expectReject<ConnectionError>(conn.query("INSERT INTO fo_once (id) VALUES (?)", [1]), ConnectionError, /may have been executed/);
+    expect(err.server).to.equal(urls[0]);
+    expect(await nodesSeen()).to.deep.equal([0]);
+    expect((await cluster.stats()).tables["doc.fo_once"]).to.deep.equal([[1]]);
+    await conn.close();
+  });
+
+  it("never re-sends an INSERT after a reset before the response headers", async () => {
+    const conn = connect(urls);
+    await cluster.fault({ node: 0, fault: { kind: "reset-before-headers" } });
+    await expectReject(conn.query("INSERT INTO fo_twice (id) VALUES (?)", [1]), ConnectionError, /may have been executed/);
+    expect(await nodesSeen()).to.deep.equal([0]);
+    await conn.close();
+  });
+
+  it("fails an INSERT over to the next node when the first refused the connection", async () => {
+    const conn = connect(urls);
+    await cluster.stopNode(0);
+    expect((await conn.query("INSERT INTO fo_refused (id) VALUES (?)", [7])).rowcount).to.equal(1);
+    expect(await nodesSeen()).to.deep.equal([1]);
+    expect((await cluster.stats()).tables["doc.fo_refused"]).to.deep.equal([[7]]);
+    await conn.close();
+  });
+
+  it("does not fail over a request pinned to one server", async () => {
+    const conn = connect(urls);
+    await cluster.stopNode(1);
+    const err = await expectReject<ConnectionError>(conn.serverInfo(urls[1]), ConnectionError, /not available/);
+    expect(err.server).to.equal(urls[1]);
+    await cluster.fault({ node: 2, fault: { kind: "status", status: 503 }, path: "/" });
+    await expectReject(conn.serverInfo(urls[2]), ConnectionError, /503/);
+    expect(await nodesSeen()).to.deep.equal([2]);
+    await conn.close();
+  });
+
+  it("rejects with ConnectionError when no server is reachable at all", async () => {
+    const conn = connect(["http://127.0.0.1:1", "http://127.0.0.1:2"]);
+    const err = await expectReject<ConnectionError>(conn.query("SELECT 1"), ConnectionError, /No more servers available, exception from last server: http:\/\/127\.0\.0\.1:2: .*(ECONNREFUSED|refused)/i);
+    expect(err.cause).to.be.instanceOf(ConnectionError);
+    await conn.close();
+  });
+});

@@ -1,0 +1,68 @@
+import { expect } from "chai";
+import { connect } from "cratedb-fetch";
+import { startCluster } from "./support/cluster.js";
+import type { ClusterHandle } from "./support/cluster-api.js";
+import { notApplicable, runtime, sleep } from "./support/helpers.js";
+
+describe("Connections and sockets", () => {
+  let cluster: ClusterHandle;
+  beforeEach(async () => {
+    cluster = await startCluster({ idleTimeout: 400 });
+  });
+  afterEach(async () => cluster?.close());
+
+  const opened = async (): Promise<number> => (await cluster.stats()).nodes[0]?.connectionsOpened ?? -1;
+  const open = async (): Promise<number> => (await cluster.stats()).nodes[0]?.connectionsOpen ?? -1;
+
+  it("reuses keep-alive sockets: 50 sequential queries use at most 2", async () => {
+    const conn = connect(cluster.urls);
+    for (let i = 0; i < 50; i++) await conn.query("SELECT ?", [i]);
+    expect(await opened()).to.be.within(1, 2);
+    await conn.close();
+  });
+
+  it("keeps the session of a connection across requests (SET search_path)", async () => {
+    const conn = connect(cluster.urls);
+    await conn.query("SET search_path TO session_schema");
+    expect((await conn.query("SELECT current_schema")).rows).to.deep.equal([["session_schema"]]);
+    await conn.close();
+  });
+
+  it("limits connections per server with poolSize", async function () {
+    if (runtime !== "node") return notApplicable(this, "poolSize is a Node transport option");
+    const conn = connect(cluster.urls, { poolSize: 2 });
+    const results = await Promise.all(Array.from({ length: 8 }, (_v, i) => conn.query("SELECT ?", [i])));
+    expect(results.map((r) => r.rows[0]?.[0])).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(await opened()).to.be.within(1, 2);
+    await conn.close();
+  });
+
+  it("releases every socket on close()", async function () {
+    if (runtime === "browser" || runtime === "workerd") return notApplicable(this, "fetch here owns its sockets");
+    const conn = connect(cluster.urls);
+    await Promise.all(Array.from({ length: 4 }, () => conn.query("SELECT 1")));
+    expect(await open()).to.be.at.least(1);
+    await conn.close();
+    await sleep(100);
+    expect(await open()).to.equal(0);
+  });
+
+  it("survives a server that closes idle keep-alive sockets", async () => {
+    const conn = connect(cluster.urls);
+    await conn.query("SELECT 1");
+    await sleep(600);
+    expect((await conn.query("SELECT 1")).rows).to.deep.equal([[1]]);
+    expect((await conn.query("INSERT INTO idle_t (id) VALUES (?)", [1])).rowcount).to.equal(1);
+    expect(await opened()).to.equal(2);
+    await conn.close();
+  });
+
+  it("accepts the TCP keepalive options this runtime supports", async function () {
+    if (runtime !== "node" && runtime !== "bun" && runtime !== "deno") return notApplicable(this, "no TCP keepalive control");
+    for (const options of [{ socketKeepalive: false }, { socketKeepalive: true, socketTcpKeepidle: 5000 }]) {
+      const conn = connect(cluster.urls, options);
+      expect((await conn.query("SELECT 1")).rows).to.deep.equal([[1]]);
+      await conn.close();
+    }
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * Runtime-agnostic spec-side client for the fake CrateDB control server (global `fetch` only).
+ *
+ * The control URL comes from `globalThis.CRATEDB_FETCH_CONTROL`, else the env var `CRATEDB_FETCH_CONTROL`
+ * (Node/Bun `process.env`, Deno `Deno.env`).
+ */
+import type {
+  ClusterCerts,
+  ClusterHandle,
+  ClusterInfo,
+  ClusterOptions,
+  ClusterStats,
+  FaultRule,
+  SeenRequest,
+} from "./cluster-api.js";
+
+export type * from "./cluster-api.js";
+
+interface RuntimeGlobals {
+  CRATEDB_FETCH_CONTROL?: string;
+  process?: { env?: Record<string, string | undefined> };
+  Deno?: { env?: { get(name: string): string | undefined } };
+}
+
+export function controlUrl(): string {
+  const g = globalThis as RuntimeGlobals;
+  let url = g.CRATEDB_FETCH_CONTROL ?? g.process?.env?.["CRATEDB_FETCH_CONTROL"];
+  if (url === undefined) {
+    try {
+      url = g.Deno?.env?.get("CRATEDB_FETCH_CONTROL");
+    } catch {
+      url = undefined; // Deno without --allow-env
+    }
+  }
+  if (!url) {
+    throw new Error(
+      "CRATEDB_FETCH_CONTROL is not set: start `spec/support/control-server` and pass its CONTROL_URL " +
+        "(as globalThis.CRATEDB_FETCH_CONTROL or the CRATEDB_FETCH_CONTROL environment variable)",
+    );
+  }
+  return url.replace(/\/+$/, "");
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const url = controlUrl() + path;
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { "content-type": "application/json" };
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (e) {
+    throw new Error(`control server unreachable at ${url}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? text;
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new Error(`control server ${method} ${path} → ${res.status}: ${message}`);
+  }
+  return JSON.parse(text) as T;
+}
+
+class Handle implements ClusterHandle {
+  private closed = false;
+  constructor(readonly info: ClusterInfo) {}
+
+  get urls(): string[] {
+    return this.info.urls;
+  }
+  get certs(): ClusterCerts | undefined {
+    return this.info.certs;
+  }
+  private path(rest: string): string {
+    return `/clusters/${encodeURIComponent(this.info.id)}${rest}`;
+  }
+  async fault(rule: FaultRule): Promise<void> {
+    await call("POST", this.path("/faults"), rule);
+  }
+  async clearFaults(): Promise<void> {
+    await call("POST", this.path("/clear-faults"));
+  }
+  async stopNode(node: number): Promise<void> {
+    await call("POST", this.path(`/nodes/${node}/stop`));
+  }
+  async startNode(node: number): Promise<void> {
+    await call("POST", this.path(`/nodes/${node}/start`));
+  }
+  requests(node?: number): Promise<SeenRequest[]> {
+    return call("GET", this.path(node === undefined ? "/requests" : `/requests?node=${node}`));
+  }
+  stats(): Promise<ClusterStats> {
+    return call("GET", this.path("/stats"));
+  }
+  async resetLog(): Promise<void> {
+    await call("POST", this.path("/reset-log"));
+  }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await call("DELETE", this.path(""));
+  }
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterHandle> {
+  return new Handle(await call<ClusterInfo>("POST", "/clusters", opts));
+}
+
+/** Start a cluster, run `fn`, and always close the cluster (also when `fn` throws). */
+export async function withCluster<T>(opts: ClusterOptions, fn: (c: ClusterHandle) => Promise<T>): Promise<T> {
+  const c = await startCluster(opts);
+  try {
+    return await fn(c);
+  } finally {
+    await c.close();
+  }
+}

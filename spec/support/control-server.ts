@@ -1,0 +1,172 @@
+/**
+ * Control server for fake CrateDB clusters (JSON over HTTP; see `cluster-api.ts`).
+ *
+ * Prints exactly one stdout line `CONTROL_URL=http://127.0.0.1:PORT` once listening. Every response is JSON with
+ * `access-control-allow-origin: *` so a browser page on another origin can drive it. Exits on SIGTERM/SIGINT and,
+ * when stdin is a pipe or socket, when stdin closes (an orphaned child dies with its parent).
+ *
+ *   POST   /clusters                         ClusterOptions → ClusterInfo
+ *   POST   /clusters/:id/faults              FaultRule → {}
+ *   POST   /clusters/:id/clear-faults        → {}
+ *   POST   /clusters/:id/nodes/:n/stop|start → {}
+ *   GET    /clusters/:id/requests[?node=n]   → SeenRequest[]
+ *   POST   /clusters/:id/reset-log           → {}
+ *   GET    /clusters/:id/stats               → ClusterStats
+ *   DELETE /clusters/:id                     → {}
+ */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import type { ClusterOptions, FaultRule } from "./cluster-api.js";
+import { removeCerts } from "./fake/certs.js";
+import { FakeCluster, OptionError } from "./fake/cluster.js";
+import { stringify } from "./fake/json.js";
+
+const clusters = new Map<string, FakeCluster>();
+let nextId = 1;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+  "access-control-allow-headers": "*, content-type",
+  "access-control-max-age": "600",
+};
+
+function send(res: http.ServerResponse, status: number, json: string): void {
+  res.writeHead(status, { ...CORS_HEADERS, "content-type": "application/json", "content-length": Buffer.byteLength(json) });
+  res.end(json);
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  if (text === "") return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, "request body is not JSON");
+  }
+}
+
+function cluster(id: string): FakeCluster {
+  const c = clusters.get(id);
+  if (!c) throw new HttpError(404, `unknown cluster ${id}`);
+  return c;
+}
+
+async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const method = req.method ?? "GET";
+  if (method === "OPTIONS") {
+    res.writeHead(204, { ...CORS_HEADERS, "content-length": "0" });
+    res.end();
+    return;
+  }
+  const url = new URL(req.url ?? "/", "http://control");
+  const parts = url.pathname.split("/").filter((p) => p !== "");
+  const route = `${method} ${parts.map((p, i) => (i === 1 || i === 3 ? ":" : p)).join("/")}`;
+  const id = parts[1] ?? "";
+  switch (route) {
+    case "POST clusters": {
+      const opts = (await readJson(req)) as ClusterOptions;
+      const key = String(nextId++);
+      const c = await FakeCluster.create(key, opts ?? {});
+      clusters.set(key, c);
+      return send(res, 200, stringify(c.info()));
+    }
+    case "POST clusters/:/faults":
+      cluster(id).addFault((await readJson(req)) as FaultRule);
+      return send(res, 200, "{}");
+    case "POST clusters/:/clear-faults":
+      cluster(id).faults.clear();
+      return send(res, 200, "{}");
+    case "POST clusters/:/nodes/:/stop":
+    case "POST clusters/:/nodes/:/start": {
+      const node = cluster(id).node(Number(parts[3]));
+      await (parts[4] === "stop" ? node.stop() : node.start());
+      return send(res, 200, "{}");
+    }
+    case "GET clusters/:/requests": {
+      const n = url.searchParams.get("node");
+      return send(res, 200, stringify(cluster(id).requests(n === null || n === "" ? undefined : Number(n))));
+    }
+    case "POST clusters/:/reset-log":
+      cluster(id).log = [];
+      return send(res, 200, "{}");
+    case "GET clusters/:/stats":
+      return send(res, 200, stringify(cluster(id).stats()));
+    case "DELETE clusters/:": {
+      const c = cluster(id);
+      clusters.delete(id);
+      await c.close();
+      return send(res, 200, "{}");
+    }
+    default:
+      throw new HttpError(404, `no route ${method} ${url.pathname}`);
+  }
+}
+
+const sockets = new Set<Socket>();
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((e: unknown) => {
+    const status = e instanceof HttpError ? e.status : e instanceof OptionError ? 400 : 500;
+    const message = e instanceof Error ? e.message : String(e);
+    if (!res.headersSent) send(res, status, JSON.stringify({ error: message }));
+    else res.destroy();
+  });
+});
+server.keepAliveTimeout = 0;
+server.on("connection", (s: Socket) => {
+  sockets.add(s);
+  s.on("close", () => sockets.delete(s));
+});
+
+let shuttingDown = false;
+async function shutdown(code: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  const timer = setTimeout(() => process.exit(code), 3000);
+  timer.unref();
+  try {
+    await Promise.all([...clusters.values()].map((c) => c.close()));
+    clusters.clear();
+    server.close();
+    for (const s of sockets) s.destroy();
+    removeCerts();
+  } finally {
+    process.exit(code);
+  }
+}
+
+process.on("SIGTERM", () => void shutdown(0));
+process.on("SIGINT", () => void shutdown(0));
+
+/** Watch stdin only when it is a pipe/socket; a /dev/null or TTY stdin must not stop the server. */
+function watchStdin(): void {
+  let st: fs.Stats;
+  try {
+    st = fs.fstatSync(0);
+  } catch {
+    return;
+  }
+  if (!st.isFIFO() && !st.isSocket()) return;
+  process.stdin.on("end", () => void shutdown(0));
+  process.stdin.on("close", () => void shutdown(0));
+  process.stdin.on("error", () => void shutdown(0));
+  process.stdin.resume();
+}
+
+server.listen(0, "127.0.0.1", () => {
+  const port = (server.address() as AddressInfo).port;
+  process.stdout.write(`CONTROL_URL=http://127.0.0.1:${port}\n`);
+  watchStdin();
+});

@@ -1,0 +1,268 @@
+/**
+ * Parser for the fake's SQL subset (see `sql.ts` for the list). Anything outside the subset fails with
+ * CrateDB's `SQLParseException[line 1:N: mismatched input '…' expecting {…}]` (400 / 4000).
+ */
+import { JsonNumber, type JsonValue } from "./json.js";
+import { Cursor, SqlError, tokenize } from "./sql-lexer.js";
+
+export type Expr =
+  | { k: "lit"; v: JsonValue }
+  | { k: "param"; n: number }
+  | { k: "col"; name: string }
+  | { k: "fn"; name: "current_schema" | "current_user" | "count" };
+
+export interface TableRef {
+  schema: string | undefined;
+  name: string;
+}
+
+export interface SelectItem {
+  expr: Expr | "*";
+  name: string;
+}
+
+/** `col = expr` conditions joined by AND. */
+export type Where = Array<{ col: string; expr: Expr }>;
+
+export type Stmt =
+  | {
+      k: "select";
+      items: SelectItem[];
+      from: TableRef | undefined;
+      where: Where;
+      order: Array<{ col: string; desc: boolean }>;
+      limit: number | undefined;
+    }
+  | { k: "insert"; table: TableRef; cols: string[]; values: Expr[][]; onConflictDoNothing: boolean }
+  | { k: "update"; table: TableRef; sets: Array<[string, Expr]>; where: Where }
+  | { k: "delete"; table: TableRef; where: Where }
+  | { k: "create"; table: TableRef; ifNotExists: boolean; cols: string[] }
+  | { k: "drop"; table: TableRef; ifExists: boolean }
+  | { k: "refresh"; tables: TableRef[] }
+  | { k: "set"; name: string; values: Expr[] }
+  | { k: "noop" };
+
+export function parseSql(src: string): Stmt {
+  const c = new Cursor(src, tokenize(src));
+  if (c.atEnd()) c.fail();
+  const stmt = statement(c);
+  c.accept(";");
+  if (!c.atEnd()) {
+    const t = c.peek();
+    throw new SqlError(
+      400,
+      4000,
+      "ParsingException",
+      `line 1:${(t?.start ?? 0) + 1}: mismatched input '${t ? src.slice(t.start, t.end) : ""}' expecting <EOF>`,
+    );
+  }
+  return stmt;
+}
+
+function statement(c: Cursor): Stmt {
+  if (c.accept("select")) return select(c);
+  if (c.accept("insert", "into")) return insert(c);
+  if (c.accept("update")) {
+    const table = tableRef(c);
+    c.expect("set");
+    const sets: Array<[string, Expr]> = [];
+    do {
+      const col = c.ident();
+      c.expect("=");
+      sets.push([col, expr(c)]);
+    } while (c.accept(","));
+    return { k: "update", table, sets, where: where(c) };
+  }
+  if (c.accept("delete", "from")) {
+    const table = tableRef(c);
+    return { k: "delete", table, where: where(c) };
+  }
+  if (c.accept("create", "table")) return create(c);
+  if (c.accept("drop", "table")) {
+    const ifExists = c.accept("if", "exists");
+    return { k: "drop", table: tableRef(c), ifExists };
+  }
+  if (c.accept("refresh", "table")) {
+    const tables = [tableRef(c)];
+    while (c.accept(",")) tables.push(tableRef(c));
+    return { k: "refresh", tables };
+  }
+  if (c.accept("set")) {
+    if (!c.accept("session")) c.accept("local");
+    const name = c.ident();
+    if (!c.accept("to")) c.expect("=");
+    const value = (): Expr => {
+      const t = c.peek();
+      if (t?.kind === "qident" || (t?.kind === "ident" && !["true", "false", "null"].includes(t.value))) return { k: "lit", v: c.ident() };
+      return expr(c);
+    };
+    const values = [value()];
+    while (c.accept(",")) values.push(value());
+    return { k: "set", name, values };
+  }
+  if (c.accept("begin") || c.accept("commit") || c.accept("start", "transaction")) return { k: "noop" };
+  return c.fail();
+}
+
+function select(c: Cursor): Stmt {
+  const items: SelectItem[] = [];
+  do {
+    if (c.accept("*")) {
+      items.push({ expr: "*", name: "*" });
+      continue;
+    }
+    const from = c.i;
+    const e = expr(c);
+    let name = c.text(from, c.i);
+    if (e.k === "col") name = e.name;
+    if (e.k === "fn") name = e.name === "count" ? "count(*)" : e.name;
+    if (c.accept("as")) name = c.ident();
+    else if (c.peek()?.kind === "qident" || (c.peek()?.kind === "ident" && !isClauseWord(c))) name = c.ident();
+    items.push({ expr: e, name });
+  } while (c.accept(","));
+  let from: TableRef | undefined;
+  if (c.accept("from")) from = tableRef(c);
+  const w = where(c);
+  const order: Array<{ col: string; desc: boolean }> = [];
+  if (c.accept("order", "by")) {
+    do {
+      const col = c.ident();
+      const desc = c.accept("desc");
+      if (!desc) c.accept("asc");
+      order.push({ col, desc });
+    } while (c.accept(","));
+  }
+  let limit: number | undefined;
+  if (c.accept("limit")) {
+    const t = c.next();
+    if (t.kind !== "number") c.fail();
+    limit = Number(t.value);
+  }
+  return { k: "select", items, from, where: w, order, limit };
+}
+
+function isClauseWord(c: Cursor): boolean {
+  return ["from", "where", "order", "limit"].some((w) => c.is(w));
+}
+
+function insert(c: Cursor): Stmt {
+  const table = tableRef(c);
+  c.expect("(");
+  const cols = [c.ident()];
+  while (c.accept(",")) cols.push(c.ident());
+  c.expect(")", "values");
+  const values: Expr[][] = [];
+  do {
+    c.expect("(");
+    const row = [expr(c)];
+    while (c.accept(",")) row.push(expr(c));
+    c.expect(")");
+    if (row.length !== cols.length) {
+      throw new SqlError(400, 4000, "SQLParseException", "Number of target columns does not match the number of values");
+    }
+    values.push(row);
+  } while (c.accept(","));
+  let onConflictDoNothing = false;
+  if (c.accept("on", "conflict")) {
+    if (c.accept("(")) {
+      while (!c.accept(")")) c.next();
+    }
+    c.expect("do", "nothing");
+    onConflictDoNothing = true;
+  }
+  return { k: "insert", table, cols, values, onConflictDoNothing };
+}
+
+function create(c: Cursor): Stmt {
+  const ifNotExists = c.accept("if", "not", "exists");
+  const table = tableRef(c);
+  c.expect("(");
+  const cols: string[] = [];
+  let depth = 1;
+  let expectName = true;
+  while (depth > 0) {
+    const t = c.next();
+    if (t.kind === "punct" && t.value === "(") depth++;
+    else if (t.kind === "punct" && t.value === ")") depth--;
+    else if (depth === 1 && t.kind === "punct" && t.value === ",") {
+      expectName = true;
+      continue;
+    } else if (expectName && depth === 1 && (t.kind === "ident" || t.kind === "qident")) {
+      const reserved = t.kind === "ident" && ["primary", "constraint", "index", "check"].includes(t.value);
+      if (!reserved) cols.push(t.value);
+    }
+    expectName = false;
+  }
+  while (!c.atEnd() && !c.is(";")) c.next(); // CLUSTERED BY, WITH (...), PARTITIONED BY: ignored
+  return { k: "create", table, ifNotExists, cols };
+}
+
+function where(c: Cursor): Where {
+  const out: Where = [];
+  if (!c.accept("where")) return out;
+  do {
+    const col = c.ident();
+    c.expect("=");
+    out.push({ col, expr: expr(c) });
+  } while (c.accept("and"));
+  return out;
+}
+
+function tableRef(c: Cursor): TableRef {
+  const first = c.ident();
+  if (c.accept(".")) return { schema: first, name: c.ident() };
+  return { schema: undefined, name: first };
+}
+
+function expr(c: Cursor): Expr {
+  const t = c.next();
+  switch (t.kind) {
+    case "number":
+      return { k: "lit", v: new JsonNumber(t.value) };
+    case "string":
+      return { k: "lit", v: t.value };
+    case "param":
+      return { k: "param", n: c.paramIndex(t) };
+    case "qident":
+      return { k: "col", name: t.value };
+    case "punct": {
+      const n = c.peek();
+      if (t.value === "-" && n?.kind === "number") {
+        c.next();
+        return { k: "lit", v: new JsonNumber("-" + n.value) };
+      }
+      c.i--;
+      return c.fail();
+    }
+    case "ident":
+      break;
+  }
+  switch (t.value) {
+    case "true":
+    case "false":
+      return { k: "lit", v: t.value === "true" };
+    case "null":
+      return { k: "lit", v: null };
+    case "current_schema":
+      if (c.accept("(")) c.expect(")");
+      return { k: "fn", name: "current_schema" };
+    case "current_user":
+    case "user":
+    case "session_user":
+      return { k: "fn", name: "current_user" };
+    case "count":
+      if (c.is("(")) {
+        c.expect("(", "*", ")");
+        return { k: "fn", name: "count" };
+      }
+      break;
+    default:
+      break;
+  }
+  if (["from", "where", "select", "order", "limit", "values", "set"].includes(t.value)) {
+    c.i--;
+    c.fail();
+  }
+  if (c.accept(".")) return { k: "col", name: c.ident() };
+  return { k: "col", name: t.value };
+}

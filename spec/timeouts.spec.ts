@@ -1,0 +1,79 @@
+import { expect } from "chai";
+import { ConnectionError, connect } from "cratedb-fetch";
+import { startCluster } from "./support/cluster.js";
+import type { ClusterHandle } from "./support/cluster-api.js";
+import { expectReject } from "./support/helpers.js";
+
+describe("Timeouts and cancellation", () => {
+  let cluster: ClusterHandle;
+  before(async () => {
+    cluster = await startCluster({ nodes: 2 });
+  });
+  after(async () => cluster?.close());
+  beforeEach(async () => {
+    await cluster.clearFaults();
+    await cluster.resetLog();
+  });
+
+  const nodesSeen = async (): Promise<number[]> => (await cluster.requests()).map((r) => r.node);
+
+  it("rejects with a ConnectionError saying 'timed out' when a lone server hangs", async () => {
+    const conn = connect([cluster.urls[0] as string], { timeout: 200 });
+    await cluster.fault({ node: 0, fault: { kind: "hang" } });
+    const started = Date.now();
+    await expectReject(conn.query("SELECT 1"), ConnectionError, /timed out after 200 ms/);
+    expect(Date.now() - started).to.be.within(180, 1500);
+    await conn.close();
+  });
+
+  it("covers the body: a slow body times out and a SELECT moves to the next node", async () => {
+    const conn = connect(cluster.urls, { timeout: 250 });
+    await cluster.fault({ node: 0, fault: { kind: "slow-body", delayMs: 150, chunks: 4 } });
+    expect((await conn.query("SELECT 1")).rows).to.deep.equal([[1]]);
+    expect(await nodesSeen()).to.deep.equal([0, 1]);
+    await conn.close();
+  });
+
+  it("reports, and does not re-send, a write that timed out", async () => {
+    const conn = connect(cluster.urls, { timeout: 200 });
+    await cluster.fault({ node: 0, fault: { kind: "delay", delayMs: 600 } });
+    await expectReject(conn.query("INSERT INTO to_once (id) VALUES (?)", [1]), ConnectionError, /timed out.*may have been executed/);
+    expect(await nodesSeen()).to.deep.equal([0]);
+    await conn.close();
+  });
+
+  it("lets a per-request timeout override the connection's", async () => {
+    const conn = connect([cluster.urls[0] as string], { timeout: 10_000 });
+    await cluster.fault({ node: 0, fault: { kind: "hang" } });
+    await expectReject(conn.query("SELECT 1", [], { timeout: 150 }), ConnectionError, /timed out after 150 ms/);
+    await conn.close();
+  });
+
+  it("rejects with the signal's reason on abort and never retries", async () => {
+    const conn = connect(cluster.urls);
+    await cluster.fault({ node: 0, fault: { kind: "hang" } });
+    const controller = new AbortController();
+    const reason = new Error("user gave up");
+    setTimeout(() => controller.abort(reason), 100);
+    let caught: unknown;
+    try {
+      await conn.query("SELECT 1", [], { signal: controller.signal });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.equal(reason);
+    expect(await nodesSeen()).to.deep.equal([0]);
+    await conn.close();
+  });
+
+  it("rejects at once, without I/O, when the signal is already aborted", async () => {
+    const conn = connect(cluster.urls);
+    const controller = new AbortController();
+    controller.abort("stop");
+    let caught: unknown;
+    await conn.query("SELECT 1", [], { signal: controller.signal }).catch((err: unknown) => (caught = err));
+    expect(caught).to.equal("stop");
+    expect(await nodesSeen()).to.deep.equal([]);
+    await conn.close();
+  });
+});
