@@ -32,7 +32,7 @@ function collectExportPaths(node, out = []) {
   return out;
 }
 
-export async function buildLibrary() {
+export async function buildLibrary({ types = true } = {}) {
   checkCoreIsPortable();
   rmSync(join(root, "dist"), { recursive: true, force: true });
   await Promise.all(entries.flatMap((e) => e.formats.map((format) => build({
@@ -47,6 +47,7 @@ export async function buildLibrary() {
     legalComments: "none",
     logLevel: "warning",
   }))));
+  if (!types) return;
   execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(root, "tsconfig.json"), "--emitDeclarationOnly"], { stdio: "inherit" });
   const missing = [...collectExportPaths(pkg.exports), pkg.main, pkg.module, pkg.types]
     .filter((p) => p && !existsSync(join(root, p)));
@@ -55,6 +56,6 @@ export async function buildLibrary() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const started = Date.now();
-  await buildLibrary();
+  await buildLibrary({ types: !process.argv.includes("--no-types") });
   console.log(`built dist/ in ${Date.now() - started} ms`);
 }
