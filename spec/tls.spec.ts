@@ -67,6 +67,20 @@ describe("TLS", function () {
     await conn.close();
   });
 
+  it("allows TLS 1.0/1.1 only with sslRelaxMinimumVersion", async () => {
+    const old = await startCluster({ tls: true, tlsVersions: { min: "TLSv1", max: "TLSv1.1" } });
+    try {
+      const strict = connect(old.urls, { caCert: certs.ca });
+      await expectReject(strict.query("SELECT 1"), ConnectionError, /version|protocol|alert|handshake/i);
+      const relaxed = connect(old.urls, { caCert: certs.ca, sslRelaxMinimumVersion: true });
+      expect((await relaxed.query("SELECT 1")).rows).to.deep.equal([[1]]);
+      await strict.close();
+      await relaxed.close();
+    } finally {
+      await old.close();
+    }
+  });
+
   it("keeps the key out of every error message", async () => {
     const conn = connect("https://127.0.0.1:1", { caCert: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey });
     const err = await expectReject<Error>(conn.query("SELECT 1"), ConnectionError);
