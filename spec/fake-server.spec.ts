@@ -202,11 +202,12 @@ describe("fake CrateDB cluster", function () {
     const rowsOf = async (table: string) => (await c.stats()).tables[table] ?? [];
 
     it("reset-before-headers drops the request without executing it", async () => {
-      await c.fault({ node: 0, fault: { kind: "reset-before-headers" }, stmt: "into rb" });
+      // times: 2 because Deno's fetch transparently re-sends a request (even a POST) once after such a reset.
+      await c.fault({ node: 0, fault: { kind: "reset-before-headers" }, stmt: "into rb", times: 2 });
       await rejects(sql(url, { stmt: "INSERT INTO rb (id) VALUES (1)" }));
       expect(await rowsOf("doc.rb")).to.deep.equal([]);
-      const log = await c.requests(0);
-      expect(log[log.length - 1]?.status).to.equal(null);
+      const attempts = (await c.requests(0)).filter((r) => r.body.includes("INTO rb"));
+      expect(attempts.map((r) => r.status)).to.not.include(200);
     });
 
     it("reset-after-headers and truncated-body execute the statement, then break the response", async () => {
