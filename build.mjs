@@ -1,7 +1,7 @@
 // Builds dist/: esbuild (ESM + CJS per entry), tsc declarations, then checks the result.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL(".", import.meta.url).pathname;
@@ -23,13 +23,27 @@ function checkCoreIsPortable() {
 
 const entries = [
   { name: "node", formats: ["esm", "cjs"], platform: "node" },
-  { name: "web", formats: ["esm"], platform: "neutral" },
+  { name: "deno", formats: ["esm"], platform: "neutral" },
+  { name: "bun", formats: ["esm"], platform: "neutral" },
+  { name: "web", formats: ["esm", "cjs"], platform: "neutral" },
 ];
 
 function collectExportPaths(node, out = []) {
   if (typeof node === "string") out.push(node);
   else if (node && typeof node === "object") for (const v of Object.values(node)) collectExportPaths(v, out);
   return out;
+}
+
+// CJS consumers need declarations TypeScript reads as CommonJS: a .d.cts twin of every .d.ts.
+function writeCjsDeclarations(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) writeCjsDeclarations(path);
+    else if (name.endsWith(".d.ts")) {
+      const text = readFileSync(path, "utf8").replace(/(from\s+["'][^"']+)\.js(["'])/g, "$1.cjs$2");
+      writeFileSync(path.replace(/\.d\.ts$/, ".d.cts"), text);
+    }
+  }
 }
 
 export async function buildLibrary({ types = true } = {}) {
@@ -49,6 +63,7 @@ export async function buildLibrary({ types = true } = {}) {
   }))));
   if (!types) return;
   execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(root, "tsconfig.json"), "--emitDeclarationOnly"], { stdio: "inherit" });
+  writeCjsDeclarations(join(root, "dist/types"));
   const missing = [...collectExportPaths(pkg.exports), pkg.main, pkg.module, pkg.types]
     .filter((p) => p && !existsSync(join(root, p)));
   if (missing.length) throw new Error(`package.json points at missing files: ${missing.join(", ")}`);

@@ -89,14 +89,25 @@ export function toTransportError(err: unknown): TransportError {
  * The default transport for every runtime but Node: plain `fetch`. The fetch implementation is
  * looked up at call time (`options.fetch`, else `globalThis.fetch`) so that it can be patched.
  */
+/** Extras of a FetchTransport for one runtime. */
+export interface FetchTransportOptions {
+  /** Merged into every request's init (e.g. Deno's `client` or Bun's `tls`). */
+  init?: Record<string, unknown>;
+  /** Explains a failed fetch where the runtime hides the reason (browsers and CORS). */
+  explain?: (err: unknown) => string | undefined;
+  /** Releases runtime resources (e.g. a Deno HttpClient) on close. */
+  onClose?: () => void;
+}
+
 export class FetchTransport implements Transport {
   private readonly fetchImpl: FetchLike | undefined;
   private readonly init: Record<string, unknown>;
+  private readonly extras: FetchTransportOptions;
 
-  /** `init` is merged into every request (e.g. Deno's `client` or Bun's `tls`). */
-  constructor(fetchImpl?: FetchLike, init: Record<string, unknown> = {}) {
+  constructor(fetchImpl?: FetchLike, extras: FetchTransportOptions = {}) {
     this.fetchImpl = fetchImpl;
-    this.init = init;
+    this.init = extras.init ?? {};
+    this.extras = extras;
   }
 
   async request(req: TransportRequest): Promise<TransportResponse> {
@@ -109,7 +120,9 @@ export class FetchTransport implements Transport {
       response = await fetchImpl(req.url, init);
     } catch (err) {
       if (req.signal.aborted) throw req.signal.reason;
-      throw toTransportError(err);
+      const te = toTransportError(err);
+      const why = this.extras.explain?.(err);
+      throw why === undefined ? te : new TransportError(`${te.message} (${why})`, te.sent, te.code, err);
     }
     let body: Uint8Array;
     try {
@@ -128,6 +141,7 @@ export class FetchTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    // fetch owns its connections; there is nothing to release.
+    // fetch owns its connections; only runtime extras (a Deno HttpClient) need releasing.
+    this.extras.onClose?.();
   }
 }

@@ -11,8 +11,9 @@ const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
 const laneArg = args.includes("--lanes") ? args[args.indexOf("--lanes") + 1] : undefined;
 const grep = args.includes("--grep") ? args[args.indexOf("--grep") + 1] : undefined;
-const LANES = ["node"];
-const lanes = laneArg ? laneArg.split(",") : LANES;
+const LANES = ["node", "deno", "bun", "workerd", "chromium"];
+const DEFAULT_LANES = ["node", "deno", "bun"];
+const lanes = laneArg ? laneArg.split(",") : DEFAULT_LANES;
 
 const specFiles = readdirSync(join(root, "spec")).filter((f) => f.endsWith(".spec.ts")).map((f) => join(root, "spec", f));
 
@@ -93,7 +94,9 @@ try {
   const env = { CRATEDB_FETCH_CONTROL: control.url };
   const builtSpecs = readdirSync(join(root, "build/spec")).filter((f) => f.endsWith(".spec.mjs")).map((f) => join(root, "build/spec", f));
   for (const lane of lanes) {
+    console.log(`\n=== ${lane} ===`);
     if (lane === "node") results.push(["node", await runLane("node", process.execPath, mochaArgs(builtSpecs), env)]);
+    else if (LANES.includes(lane)) results.push([lane, await runLane(lane, process.execPath, [join(root, "spec/runtimes", `${lane}.mjs`)], { ...env, ...(grep ? { SPEC_GREP: grep } : {}) })]);
     else results.push([lane, { passed: 0, failed: 1, notApplicable: 0 }]), console.log(`${lane}: unknown lane`);
   }
 } finally {

@@ -1,9 +1,8 @@
 /** Web entry (browsers, Cloudflare Workers, any fetch runtime): plain fetch. */
 import { createConnect, type ConnectFunction } from "../connect.js";
-import { webPlatform } from "../runtime/web.js";
-import { FetchTransport } from "../transport.js";
+import { webPlatform, webTransport } from "../runtime/web.js";
 
 export * from "../index.js";
 
 /** Connects to CrateDB. See {@link ConnectFunction}. */
-export const connect: ConnectFunction = createConnect(webPlatform, (o) => new FetchTransport(o.fetch));
+export const connect: ConnectFunction = createConnect(webPlatform, (o) => webTransport(o.fetch));

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
+import process from "node:process";
 import zlib from "node:zlib";
 import type { Platform, TlsSocketOptions } from "../options.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";

@@ -137,8 +137,8 @@ export interface ClusterHandle {
   stopNode(node: number): Promise<void>;
   /** Listen again on the same port. */
   startNode(node: number): Promise<void>;
-  /** The requests seen so far (optionally only of one node), oldest first. */
-  requests(node?: number): Promise<SeenRequest[]>;
+  /** The requests seen so far (optionally only of one node), oldest first; CORS preflights only when asked. */
+  requests(node?: number, opts?: { preflights?: boolean }): Promise<SeenRequest[]>;
   stats(): Promise<ClusterStats>;
   /** Forget the request log (not tables or stats). */
   resetLog(): Promise<void>;

@@ -92,8 +92,10 @@ class Handle implements ClusterHandle {
   async startNode(node: number): Promise<void> {
     await call("POST", this.path(`/nodes/${node}/start`));
   }
-  requests(node?: number): Promise<SeenRequest[]> {
-    return call("GET", this.path(node === undefined ? "/requests" : `/requests?node=${node}`));
+  /** The requests seen, without CORS preflights (a browser's own traffic) unless asked for. */
+  async requests(node?: number, opts: { preflights?: boolean } = {}): Promise<SeenRequest[]> {
+    const all = await call<SeenRequest[]>("GET", this.path(node === undefined ? "/requests" : `/requests?node=${node}`));
+    return opts.preflights ? all : all.filter((r) => !(r.method === "OPTIONS" && r.headers["access-control-request-method"] !== undefined));
   }
   stats(): Promise<ClusterStats> {
     return call("GET", this.path("/stats"));
@@ -108,8 +110,19 @@ class Handle implements ClusterHandle {
   }
 }
 
-export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterHandle> {
-  return new Handle(await call<ClusterInfo>("POST", "/clusters", opts));
+// A page on another origin can only talk to the fake with CORS, as with a real CrateDB; specs that
+// test CORS itself pass their own `cors` (or `cors: null` for none).
+const BROWSER_CORS = {
+  allowOrigin: "*",
+  allowHeaders: "X-Requested-With,Content-Type,Content-Length,Authorization,Default-Schema,X-App",
+};
+const inBrowser = typeof (globalThis as { document?: unknown }).document !== "undefined";
+
+export async function startCluster(opts: ClusterOptions & { cors?: ClusterOptions["cors"] | null } = {}): Promise<ClusterHandle> {
+  const { cors, ...rest } = opts;
+  const options: ClusterOptions = { ...rest };
+  if (cors !== null && (cors !== undefined || inBrowser)) options.cors = cors ?? BROWSER_CORS;
+  return new Handle(await call<ClusterInfo>("POST", "/clusters", options));
 }
 
 /** Start a cluster, run `fn`, and always close the cluster (also when `fn` throws). */

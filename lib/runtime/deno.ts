@@ -1,0 +1,50 @@
+/**
+ * Deno: fetch with `Deno.createHttpClient({ caCerts, cert, key, poolMaxIdlePerHost })`. Deno's fetch
+ * cannot disable verification or tune TCP keepalive, so those options use the `node:https` transport
+ * inside Deno (docs/runtimes.md §3). Deno's TLS (rustls) has no TLS 1.0/1.1 at all.
+ *
+ * Every Connection gets its own HttpClient, so its own connection pool: CrateDB keeps a session per
+ * HTTP connection and applies `Default-Schema` only when it starts, so sharing the global pool with
+ * other Connections would mix schemas and session settings; and close() can then release sockets.
+ */
+import type { Platform, ResolvedOptions } from "../options.js";
+import { FetchTransport, type Transport } from "../transport.js";
+import { NodeTransport } from "./node.js";
+
+interface DenoHttpClient { close(): void }
+interface DenoApi {
+  version: { deno: string };
+  readTextFileSync(path: string): string;
+  createHttpClient(options: Record<string, unknown>): DenoHttpClient;
+}
+const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
+
+export const denoPlatform: Platform = {
+  name: `Deno ${Deno.version.deno}`,
+  readFile: (path) => Deno.readTextFileSync(path),
+  unsupported(option, o) {
+    if (o.fetch !== undefined) return "with a custom 'fetch', TLS and socket options belong to that fetch";
+    if (option === "socketTcpKeepintvl" || option === "socketTcpKeepcnt") {
+      return "Deno cannot set the TCP keepalive probe interval or count (socketTcpKeepidle works)";
+    }
+    if (option === "sslRelaxMinimumVersion") return "Deno's TLS implementation (rustls) supports only TLS 1.2 and 1.3";
+    return undefined;
+  },
+};
+
+/** True when an option needs the node:https path because Deno's fetch cannot honour it. */
+function needsNodePath(o: ResolvedOptions): boolean {
+  // poolMaxIdlePerHost only caps idle connections; node:http's Agent caps them all.
+  return !o.verifySslCert || o.socketTcpKeepidle !== undefined || o.poolSize !== undefined;
+}
+
+export function denoTransport(o: ResolvedOptions): Transport {
+  if (o.fetch !== undefined) return new FetchTransport(o.fetch);
+  if (needsNodePath(o)) return new NodeTransport(o);
+  const client: Record<string, unknown> = {};
+  if (o.caCert !== undefined) client.caCerts = [o.caCert];
+  if (o.certFile !== undefined) client.cert = o.certFile;
+  if (o.keyFile !== undefined) client.key = o.keyFile;
+  const http = Deno.createHttpClient(client);
+  return new FetchTransport(undefined, { init: { client: http }, onClose: () => http.close() });
+}

@@ -1,0 +1,34 @@
+// Builds the spec files for one lane. `cratedb-fetch` resolves to that lane's built entry in dist/
+// and stays an import of it, so every lane tests the built output, not the sources.
+import { build } from "esbuild";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+
+export const root = new URL("../..", import.meta.url).pathname;
+export const specFiles = () => readdirSync(join(root, "spec")).filter((f) => f.endsWith(".spec.ts")).map((f) => join(root, "spec", f));
+
+/** One `.spec.mjs` per spec file in `outdir`, importing `dist/<entry>.js`, chai and mocha externally. */
+export async function bundleSpecs({ entry, outdir, platform = "neutral" }) {
+  await build({
+    entryPoints: specFiles(),
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    format: "esm",
+    platform,
+    target: "es2022",
+    external: ["chai", "mocha", "node:*"],
+    sourcemap: "inline",
+    logLevel: "warning",
+    plugins: [{
+      name: "cratedb-fetch-dist",
+      setup(b) {
+        b.onResolve({ filter: /^cratedb-fetch$/ }, () => ({ path: join(root, "dist", `${entry}.js`), external: true }));
+      },
+    }],
+  });
+  return readdirSync(outdir).filter((f) => f.endsWith(".spec.mjs")).map((f) => join(outdir, f));
+}
+
+export const mochaArgs = (files, extra = []) => [join(root, "node_modules/mocha/bin/mocha.js"), "--reporter",
+  join(root, "spec/support/lane-reporter.cjs"), "--timeout", "20000", ...extra, ...files];
