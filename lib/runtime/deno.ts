@@ -7,6 +7,7 @@
  * HTTP connection and applies `Default-Schema` only when it starts, so sharing the global pool with
  * other Connections would mix schemas and session settings; and close() can then release sockets.
  */
+import { InterfaceError } from "../errors.js";
 import type { Platform, ResolvedOptions } from "../options.js";
 import { FetchTransport, type Transport } from "../transport.js";
 import { NodeTransport } from "./node.js";
@@ -45,6 +46,11 @@ export function denoTransport(o: ResolvedOptions): Transport {
   if (o.caCert !== undefined) client.caCerts = [o.caCert];
   if (o.certFile !== undefined) client.cert = o.certFile;
   if (o.keyFile !== undefined) client.key = o.keyFile;
-  const http = Deno.createHttpClient(client);
+  let http: DenoHttpClient;
+  try {
+    http = Deno.createHttpClient(client);
+  } catch (err) {
+    throw new InterfaceError(`Invalid TLS material in caCert/certFile/keyFile: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
   return new FetchTransport(undefined, { init: { client: http }, onClose: () => http.close() });
 }

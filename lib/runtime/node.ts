@@ -9,7 +9,10 @@ import http from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
 import process from "node:process";
+import { createSecureContext } from "node:tls";
+import { X509Certificate, createPrivateKey } from "node:crypto";
 import zlib from "node:zlib";
+import { InterfaceError } from "../errors.js";
 import type { Platform, TlsSocketOptions } from "../options.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
 
@@ -97,6 +100,20 @@ export class NodeTransport implements Transport {
     if (opts.caCert !== undefined) this.base.ca = opts.caCert;
     if (opts.certFile !== undefined) this.base.cert = opts.certFile;
     if (opts.keyFile !== undefined) this.base.key = opts.keyFile;
+    // Parse the PEM material now, so that a broken certificate or a key that does not match fails
+    // at connect() instead of at the first request.
+    if (this.base.ca !== undefined || this.base.cert !== undefined) {
+      try {
+        // OpenSSL skips CA blocks it cannot parse, so parse every certificate explicitly.
+        for (const pem of [opts.caCert, opts.certFile]) {
+          for (const block of pem?.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []) new X509Certificate(block);
+        }
+        if (opts.keyFile !== undefined) createPrivateKey(opts.keyFile);
+        createSecureContext({ ca: this.base.ca, cert: this.base.cert, key: this.base.key });
+      } catch (err) {
+        throw new InterfaceError(`Invalid TLS material in caCert/certFile/keyFile: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+    }
   }
 
   private agentFor(url: URL): http.Agent {

@@ -118,7 +118,7 @@ const BROWSER_CORS = {
 };
 const inBrowser = typeof (globalThis as { document?: unknown }).document !== "undefined";
 
-export async function startCluster(opts: ClusterOptions & { cors?: ClusterOptions["cors"] | null } = {}): Promise<ClusterHandle> {
+export async function startCluster(opts: Omit<ClusterOptions, "cors"> & { cors?: ClusterOptions["cors"] | null } = {}): Promise<ClusterHandle> {
   const { cors, ...rest } = opts;
   const options: ClusterOptions = { ...rest };
   if (cors !== null && (cors !== undefined || inBrowser)) options.cors = cors ?? BROWSER_CORS;
