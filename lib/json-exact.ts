@@ -44,17 +44,21 @@ class Parser {
   string(): string {
     const s = this.s;
     const start = this.pos;
-    let i = start + 1;
-    let escaped = false;
+    // Jump from quote to quote natively; a quote preceded by an odd run of backslashes is escaped.
+    let end = s.indexOf('"', start + 1);
     for (;;) {
-      const c = s.charCodeAt(i);
-      if (c === 34) break;
-      if (c === 92) { escaped = true; i += 2; continue; }
-      if (Number.isNaN(c)) { this.pos = i; this.fail("unterminated string"); }
-      i++;
+      if (end < 0) {
+        this.pos = s.length;
+        this.fail("unterminated string");
+      }
+      let backslashes = 0;
+      while (s.charCodeAt(end - 1 - backslashes) === 92) backslashes++;
+      if ((backslashes & 1) === 0) break;
+      end = s.indexOf('"', end + 1);
     }
-    this.pos = i + 1;
-    return escaped ? (JSON.parse(s.slice(start, i + 1)) as string) : s.slice(start + 1, i);
+    this.pos = end + 1;
+    const raw = s.slice(start + 1, end);
+    return raw.includes("\\") ? (JSON.parse(s.slice(start, end + 1)) as string) : raw;
   }
 
   number(): number | RawNumber {

@@ -52,22 +52,47 @@ export function encodeBody(payload: { stmt: string; args?: unknown[]; bulk_args?
   return sawBigint ? json.replace(BIGINT_RE, "$1") : json;
 }
 
+const MAX = Number.MAX_SAFE_INTEGER;
+
 /** How numbers are decoded. */
 export interface DecodeOptions {
   int64: "number" | "bigint" | "string";
   numeric: "number" | "string";
 }
 
-// A number literal of 16+ characters may not survive JSON.parse; shorter ones always do.
-const MAYBE_LOSSY = /[0-9][0-9.eE+-]{15}/;
-
 /**
- * Parses a response body. On the exact path (`exact: true`) numbers that could lose precision are
- * kept as RawNumber for decodeRows; otherwise this is plain JSON.parse.
+ * Parses a response body. JSON.parse first (fast, and exact for every value that is not a BIGINT
+ * beyond ±(2^53−1)); only when a BIGINT column holds such a value, or `numeric: "string"` needs the
+ * source text of every number, the body is parsed again by the number-preserving parser
+ * (`exact: true`), which keeps those literals as RawNumber for decodeRows.
  */
 export function parseBody(text: string, opts: DecodeOptions): { value: unknown; exact: boolean } {
-  if (opts.numeric === "string" || MAYBE_LOSSY.test(text)) return { value: parseExact(text, opts.numeric === "string"), exact: true };
-  return { value: JSON.parse(text), exact: false };
+  if (opts.numeric === "string") return { value: parseExact(text, true), exact: true };
+  const value: unknown = JSON.parse(text);
+  return hasUnsafeBigint(value) ? { value: parseExact(text, false), exact: true } : { value, exact: false };
+}
+
+function unsafe(v: unknown): boolean {
+  if (typeof v === "number") return !(v <= MAX && v >= -MAX);
+  if (Array.isArray(v)) return v.some(unsafe);
+  return false;
+}
+
+/** True when a BIGINT column (or an array of them) of a result holds a value JSON.parse rounded. */
+function hasUnsafeBigint(body: unknown): boolean {
+  if (body === null || typeof body !== "object") return false;
+  const { rows, col_types: types } = body as { rows?: unknown; col_types?: unknown };
+  if (!Array.isArray(rows) || !Array.isArray(types)) return false;
+  const cols: number[] = [];
+  types.forEach((t: unknown, i: number) => {
+    if (innermost(t as ColType) === 10) cols.push(i);
+  });
+  if (cols.length === 0) return false;
+  for (const row of rows) {
+    if (!Array.isArray(row)) continue;
+    for (const c of cols) if (unsafe(row[c])) return true;
+  }
+  return false;
 }
 
 /** A top-level number field (rowcount, duration), whatever path parsed it. */
@@ -76,8 +101,6 @@ export function numberField(v: unknown): number | undefined {
   if (v instanceof RawNumber) return Number(v.text);
   return undefined;
 }
-
-const MAX = Number.MAX_SAFE_INTEGER;
 
 /** Turns RawNumber leftovers (inside objects, untyped columns) back into ordinary JSON numbers. */
 function plain(v: unknown): unknown {

@@ -18,7 +18,7 @@ const lanes = laneArg ? laneArg.split(",") : DEFAULT_LANES;
 const specFiles = readdirSync(join(root, "spec")).filter((f) => f.endsWith(".spec.ts")).map((f) => join(root, "spec", f));
 
 async function buildSpecs() {
-  rmSync(join(root, "build"), { recursive: true, force: true });
+  rmSync(join(root, "build/spec"), { recursive: true, force: true });
   await build({
     entryPoints: specFiles,
     outdir: join(root, "build/spec"),
