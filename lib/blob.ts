@@ -48,7 +48,7 @@ export class BlobContainer {
     }
   }
 
-  private async send(method: string, digest: string, body?: Uint8Array): Promise<Answer> {
+  private async send(method: string, digest: string, body?: Uint8Array, stream = false): Promise<Answer> {
     if (this.connection.closed) throw new ProgrammingError("Connection closed");
     if (typeof digest !== "string" || !DIGEST.test(digest)) throw new InterfaceError(`Invalid blob digest '${String(digest)}': 40 lower-case hex characters expected`);
     const spec: RequestSpec = {
@@ -56,6 +56,7 @@ export class BlobContainer {
       retrySafe: method === "GET" || method === "HEAD", schema: false,
     };
     if (body !== undefined) spec.body = body;
+    if (stream) spec.stream = true;
     return this.connection.requests.send(spec);
   }
 
@@ -88,15 +89,15 @@ export class BlobContainer {
     return answer.body;
   }
 
-  /** A stream of the blob's bytes. */
+  /** A stream of the blob's bytes, read from the network as it is consumed (never buffered whole). */
   async stream(digest: string): Promise<ReadableStream<Uint8Array>> {
-    const bytes = await this.get(digest);
-    return new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(bytes);
-        controller.close();
-      },
-    });
+    const answer = await this.send("GET", digest, undefined, true);
+    const body = answer.stream;
+    if (answer.status === 200 && body !== undefined) return body;
+    const text = body === undefined ? answer.body : new Uint8Array(await new Response(body).arrayBuffer());
+    if (answer.status === 404) throw new DigestNotFoundError(this.name, digest, { status: 404, server: answer.server });
+    if (answer.status >= 400) this.fail({ ...answer, body: text });
+    return new Blob([text as BlobPart]).stream();
   }
 
   /** True when the blob exists. */

@@ -31,6 +31,8 @@ export interface RequestSpec {
   schema: boolean;
   signal?: AbortSignal;
   timeout?: number;
+  /** Hand the final body over as a stream (the timeout then covers the response head only). */
+  stream?: boolean;
 }
 
 /** A response with the server that produced it. */
@@ -108,6 +110,7 @@ export class Requester {
       try {
         const answer = await this.follow(server, spec);
         if (!FAILOVER_STATUS.has(answer.status)) return answer;
+        void answer.stream?.cancel().catch(() => undefined);
         const why = `${answer.status} ${answer.statusText}`.trim();
         last = new ConnectionError(`${server.url} answered ${why}`, { status: answer.status, server: server.url });
         if (spec.pinned) throw last;
@@ -157,6 +160,7 @@ export class Requester {
         throw new ConnectionError(`Redirect target ${origin} not available: ${what}`, { server: origin, cause: te });
       }
       const location = REDIRECT_STATUS.has(res.status) ? res.header("location") : null;
+      if (location !== null || (hops > 0 && FAILOVER_STATUS.has(res.status))) void res.stream?.cancel().catch(() => undefined);
       if (location === null) {
         if (hops > 0 && FAILOVER_STATUS.has(res.status)) {
           throw new ConnectionError(`Redirect target ${origin} answered ${res.status} ${res.statusText}`.trim(), { status: res.status, server: origin });
@@ -192,7 +196,10 @@ export class Requester {
     const timer = ms === undefined ? undefined : setTimeout(() => controller.abort(new Timeout(ms)), ms);
     const started = Date.now();
     try {
-      const req = { url, method: spec.method, headers, signal: controller.signal, ...(spec.body === undefined ? {} : { body: spec.body }) };
+      const req = {
+        url, method: spec.method, headers, signal: controller.signal,
+        ...(spec.body === undefined ? {} : { body: spec.body }), ...(spec.stream === true ? { stream: true } : {}),
+      };
       const res = await this.transport.request(req);
       this.opts.logger.debug?.(`${spec.method} ${url} → ${res.status} in ${Date.now() - started} ms`);
       return res;

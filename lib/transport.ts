@@ -9,16 +9,24 @@ export interface TransportRequest {
   body?: Uint8Array;
   /** Aborts the attempt (caller abort or per-attempt timeout); the reason is the signal's. */
   signal: AbortSignal;
+  /** Resolve after the response head with the body as `stream` (blob downloads) instead of reading it. */
+  stream?: boolean;
 }
 
-/** A complete response: the body is read to its last byte before the promise resolves. */
+/**
+ * A complete response: the body is read to its last byte before the promise resolves; with
+ * `stream` requested, `body` is empty and `stream` carries the body instead.
+ */
 export interface TransportResponse {
   status: number;
   statusText: string;
   /** Lower-case header lookup. */
   header(name: string): string | null;
   body: Uint8Array;
+  stream?: ReadableStream<Uint8Array>;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * A failure below HTTP. `sent` tells the request loop whether the request may have reached the
@@ -124,6 +132,10 @@ export class FetchTransport implements Transport {
       const why = this.extras.explain?.(err);
       throw why === undefined ? te : new TransportError(`${te.message} (${why})`, te.sent, te.code, err);
     }
+    const header = (name: string): string | null => response.headers.get(name);
+    if (req.stream === true && response.body !== null) {
+      return { status: response.status, statusText: response.statusText, header, body: EMPTY, stream: response.body };
+    }
     let body: Uint8Array;
     try {
       body = new Uint8Array(await response.arrayBuffer());
@@ -135,7 +147,7 @@ export class FetchTransport implements Transport {
     return {
       status: response.status,
       statusText: response.statusText,
-      header: (name) => response.headers.get(name),
+      header,
       body,
     };
   }

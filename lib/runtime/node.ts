@@ -9,6 +9,7 @@ import http from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
 import process from "node:process";
+import { Readable } from "node:stream";
 import { createSecureContext } from "node:tls";
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import zlib from "node:zlib";
@@ -157,6 +158,19 @@ export class NodeTransport implements Transport {
       });
       outgoing.on("error", (err) => fail(err, connected));
       outgoing.on("response", (res) => {
+        const header = (name: string): string | null => {
+          const v = res.headers[name.toLowerCase()];
+          return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
+        };
+        if (req.stream === true) {
+          settled = true;
+          req.signal.removeEventListener("abort", onAbort);
+          const enc = res.headers["content-encoding"];
+          const source = enc === "gzip" || enc === "deflate" ? res.pipe(enc === "gzip" ? zlib.createGunzip() : zlib.createInflate()) : res;
+          const stream = Readable.toWeb(source) as unknown as ReadableStream<Uint8Array>;
+          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", header, body: new Uint8Array(0), stream });
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("error", (err) => fail(new TransportError(`response body incomplete: ${err.message}`, true, "ECONNRESET", err), true));
@@ -171,10 +185,7 @@ export class NodeTransport implements Transport {
             resolve({
               status: res.statusCode ?? 0,
               statusText: res.statusMessage ?? "",
-              header: (name) => {
-                const v = res.headers[name.toLowerCase()];
-                return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
-              },
+              header,
               body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
             });
           }, (err: unknown) => fail(new TransportError(`cannot decode response body: ${err instanceof Error ? err.message : String(err)}`, true, "EDECODE", err), true));
