@@ -61,7 +61,7 @@ export class BlobContainer {
   }
 
   private fail(answer: Answer): never {
-    throw errorFromResponse(answer.status, answer.statusText, decoder.decode(answer.body), answer.server);
+    throw errorFromResponse(answer.status, answer.statusText, answer.redact(decoder.decode(answer.body)), answer.server);
   }
 
   /**

@@ -127,6 +127,9 @@ function decodeValue(v: unknown, type: ColType | undefined, opts: DecodeOptions,
   if (type === 10) {
     const text = v instanceof RawNumber ? v.text : typeof v === "number" ? String(v) : undefined;
     if (text === undefined) return plain(v);
+    if (!/^-?\d+$/.test(text)) {
+      throw new DataError(`BIGINT column '${column}' holds ${text}, which is not an integer`);
+    }
     if (opts.int64 === "string") return text;
     if (opts.int64 === "bigint") return BigInt(text);
     if (typeof v === "number" && Number.isSafeInteger(v)) return v;

@@ -38,6 +38,8 @@ export interface RequestSpec {
 /** A response with the server that produced it. */
 export interface Answer extends TransportResponse {
   server: string;
+  /** Removes the connection's secrets from text taken from this answer (servers may echo them). */
+  redact: (text: string) => string;
 }
 
 class Timeout {
@@ -69,7 +71,10 @@ export class Requester {
   readonly pool: ServerPool<ServerEntry>;
   private readonly authByServer = new Map<ServerEntry, string | undefined>();
 
+  private readonly redact: (text: string) => string;
+
   constructor(private readonly opts: ResolvedOptions, private readonly transport: Transport) {
+    this.redact = (text) => opts.redactor.redact(text);
     this.pool = new ServerPool(opts.servers, opts.retryInterval, Date.now, (event) => {
       const warn = opts.logger.warn;
       if (warn === undefined) return;
@@ -122,15 +127,17 @@ export class Requester {
         const timedOut = te.cause instanceof Timeout;
         const what = timedOut ? `timed out after ${(te.cause as Timeout).ms} ms` : this.opts.redactor.redact(te.message);
         if (spec.pinned) throw new ConnectionError(`Server ${server.url} not available: ${what}`, { server: server.url, cause: te });
+        // A stale keep-alive socket says nothing about the server; any other failure takes it out
+        // (some runtimes, e.g. workerd, report a refused connection like a reset).
+        const stale = te.sent && te.reused && !timedOut;
+        if (!stale) this.pool.markFailed(server, what);
         if (te.sent && !spec.retrySafe) {
           throw new ConnectionError(
             `Connection to ${server.url} failed after the request was sent (${what}): the statement may have been executed; ` +
             "it was not re-sent because it is not read-only", { server: server.url, cause: te });
         }
         last = new ConnectionError(`${server.url}: ${what}`, { server: server.url, cause: te });
-        // A stale keep-alive socket says nothing about the server: retry without marking it.
-        if (te.sent && te.reused && !timedOut) counted = false;
-        else if (!te.sent || timedOut) this.pool.markFailed(server, what);
+        if (stale) counted = false;
       }
       if (counted) failed.add(server);
       if (retries >= maxRetries || (backoffFactor === 0 && failed.size >= this.pool.size)) break;
@@ -159,13 +166,17 @@ export class Requester {
         const what = te.cause instanceof Timeout ? `timed out after ${(te.cause as Timeout).ms} ms` : this.opts.redactor.redact(te.message);
         throw new ConnectionError(`Redirect target ${origin} not available: ${what}`, { server: origin, cause: te });
       }
+      if (res.status === 0) {
+        throw new ProgrammingError(`${origin} answered with a redirect that this runtime hides from JavaScript (an opaque redirect: ` +
+          "no status, no Location): use the URL it redirects to in servers", { server: origin });
+      }
       const location = REDIRECT_STATUS.has(res.status) ? res.header("location") : null;
       if (location !== null || (hops > 0 && FAILOVER_STATUS.has(res.status))) void res.stream?.cancel().catch(() => undefined);
       if (location === null) {
         if (hops > 0 && FAILOVER_STATUS.has(res.status)) {
           throw new ConnectionError(`Redirect target ${origin} answered ${res.status} ${res.statusText}`.trim(), { status: res.status, server: origin });
         }
-        return { ...res, server: origin };
+        return { ...res, server: origin, redact: this.redact };
       }
       if (hops >= MAX_REDIRECTS) throw new ProgrammingError(`Too many redirects (more than ${MAX_REDIRECTS}) for ${server.url + spec.path}`, { server: origin, status: res.status });
       let next: URL;

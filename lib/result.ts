@@ -43,13 +43,13 @@ const NO_MESSAGE = "bulk item failed without an error message";
 /** Parses a 2xx JSON body, or throws the mapped error for any other status. */
 export function readJson(answer: Answer, opts: DecodeOptions): { body: Record<string, unknown>; exact: boolean } {
   const text = decoder.decode(answer.body);
-  if (answer.status < 200 || answer.status >= 300) throw errorFromResponse(answer.status, answer.statusText, text, answer.server);
+  if (answer.status < 200 || answer.status >= 300) throw errorFromResponse(answer.status, answer.statusText, answer.redact(text), answer.server);
   let body: unknown;
   let exact: boolean;
   try {
     ({ value: body, exact } = parseBody(text, opts));
   } catch (err) {
-    throw new ProgrammingError(`Invalid server response (HTTP ${answer.status}, not JSON) from ${answer.server}: ${excerpt(text)}`,
+    throw new ProgrammingError(`Invalid server response (HTTP ${answer.status}, not JSON) from ${answer.server}: ${excerpt(answer.redact(text))}`,
       { status: answer.status, server: answer.server, cause: err });
   }
   if (body === null || typeof body !== "object" || Array.isArray(body)) {

@@ -102,6 +102,10 @@ export class Redactor {
       if (s === undefined || s.length < 3) continue;
       set.add(s);
       set.add(encodeURIComponent(s));
+      // As a JSON string would carry it, also with non-ASCII escaped (\u00e4).
+      const json = JSON.stringify(s).slice(1, -1);
+      set.add(json);
+      set.add(json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
     }
     this.secrets = [...set].sort((a, b) => b.length - a.length);
   }

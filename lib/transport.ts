@@ -102,7 +102,7 @@ export interface FetchTransportOptions {
   /** Merged into every request's init (e.g. Deno's `client` or Bun's `tls`). */
   init?: Record<string, unknown>;
   /** Explains a failed fetch where the runtime hides the reason (browsers and CORS). */
-  explain?: (err: unknown) => string | undefined;
+  explain?: (err: unknown, req: TransportRequest) => string | undefined;
   /** Releases runtime resources (e.g. a Deno HttpClient) on close. */
   onClose?: () => void;
 }
@@ -129,8 +129,19 @@ export class FetchTransport implements Transport {
     } catch (err) {
       if (req.signal.aborted) throw req.signal.reason;
       const te = toTransportError(err);
-      const why = this.extras.explain?.(err);
+      const why = this.extras.explain?.(err, req);
       throw why === undefined ? te : new TransportError(`${te.message} (${why})`, te.sent, te.code, err);
+    }
+    // A browser answers redirect: "manual" with an opaque redirect (status 0, no Location). A GET or
+    // HEAD may then let the browser follow it (it drops Authorization across origins); any other
+    // method surfaces as status 0, which the request loop reports.
+    if (response.type === "opaqueredirect" && (req.method === "GET" || req.method === "HEAD")) {
+      try {
+        response = await fetchImpl(req.url, { ...this.init, method: req.method, headers: req.headers, signal: req.signal, redirect: "follow" });
+      } catch (err) {
+        if (req.signal.aborted) throw req.signal.reason;
+        throw toTransportError(err);
+      }
     }
     const header = (name: string): string | null => response.headers.get(name);
     if (req.stream === true && response.body !== null) {

@@ -23,6 +23,9 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+const BROWSER_REDIRECT = "a browser follows the blob's 307 to the other node itself and, by the Fetch standard, drops Authorization " +
+  "on a cross-origin redirect, so an authenticated blob request to a node that does not hold the blob answers 401";
+
 describe("Blobs", () => {
   let cluster: ClusterHandle;
   let conn: Connection;
@@ -77,7 +80,8 @@ describe("Blobs", () => {
     expect(await blobs.delete(digest)).to.equal(false);
   });
 
-  it("throws DigestNotFoundError for an unknown digest, on get and on stream", async () => {
+  it("throws DigestNotFoundError for an unknown digest, on get and on stream", async function () {
+    if (runtime === "browser") return notApplicable(this, BROWSER_REDIRECT);
     const blobs = conn.getBlobContainer("files");
     const missing = "0".repeat(40);
     const err = await expectReject<DigestNotFoundError>(blobs.get(missing), DigestNotFoundError, /not found/);
@@ -90,7 +94,8 @@ describe("Blobs", () => {
     await expectReject(conn.getBlobContainer("nowhere").put("x"), BlobLocationNotFoundError, /nowhere/);
   });
 
-  it("follows the 307 to the node holding the blob, with credentials, and sends no Default-Schema", async () => {
+  it("follows the 307 to the node holding the blob, with credentials, and sends no Default-Schema", async function () {
+    if (runtime === "browser") return notApplicable(this, BROWSER_REDIRECT);
     const blobs = conn.getBlobContainer("files");
     let digest = "";
     let data = new Uint8Array(0);

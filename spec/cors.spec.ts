@@ -40,6 +40,20 @@ describe("CORS (browsers)", () => {
     }
   });
 
+  it("names every non-safelisted header the client sends in the hint (here Content-Encoding)", async () => {
+    const cluster = await startCluster({ cors: null });
+    try {
+      const conn = connect(cluster.urls, { compress: true, headers: { "X-App": "dash" } });
+      const err = await expectReject<ConnectionError>(conn.query("SELECT 1"), ConnectionError, /allow-headers: "X-Requested-With, Content-Type, Content-Length, Authorization, Default-Schema/);
+      const allowed = /allow-headers: "([^"]*)"/.exec(err.message)?.[1]?.split(", ") ?? [];
+      expect(allowed).to.include.members(["Content-Encoding", "x-app"]);
+      expect(allowed).not.to.include.members(["accept"]);
+      await conn.close();
+    } finally {
+      await cluster.close();
+    }
+  });
+
   it("explains it as well when Authorization is not an allowed header", async () => {
     const cluster = await startCluster({ cors: { allowOrigin: "*" } });
     try {

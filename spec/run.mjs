@@ -12,7 +12,7 @@ const args = process.argv.slice(2);
 const laneArg = args.includes("--lanes") ? args[args.indexOf("--lanes") + 1] : undefined;
 const grep = args.includes("--grep") ? args[args.indexOf("--grep") + 1] : undefined;
 const LANES = ["node", "deno", "bun", "workerd", "chromium"];
-const DEFAULT_LANES = ["node", "deno", "bun"];
+const DEFAULT_LANES = LANES;
 const lanes = laneArg ? laneArg.split(",") : DEFAULT_LANES;
 
 const specFiles = readdirSync(join(root, "spec")).filter((f) => f.endsWith(".spec.ts")).map((f) => join(root, "spec", f));

@@ -47,7 +47,11 @@ describe("Connections and sockets", () => {
     expect(await open()).to.equal(0);
   });
 
-  it("survives a server that closes idle keep-alive sockets", async () => {
+  it("survives a server that closes idle keep-alive sockets", async function () {
+    if (runtime === "browser") {
+      return notApplicable(this, "Chromium sends the CORS preflight on a socket of its own, so the server counts a connection " +
+        "the client never asked for (3 where the spec expects 2)");
+    }
     const conn = connect(cluster.urls);
     await conn.query("SELECT 1");
     await sleep(600);

@@ -3,7 +3,7 @@
  * socket knobs, so every such option the user sets is refused loudly at connect().
  */
 import type { Platform, PlatformOption } from "../options.js";
-import { FetchTransport, type FetchLike, type Transport } from "../transport.js";
+import { FetchTransport, type FetchLike, type Transport, type TransportRequest } from "../transport.js";
 
 interface WebGlobals { navigator?: { userAgent?: string }; document?: unknown; location?: { origin?: string } }
 const g = globalThis as WebGlobals;
@@ -28,12 +28,19 @@ export const webPlatform: Platform = {
 // Chrome, Firefox and Safari hide why a fetch failed; a missing CORS setup is the usual reason.
 const OPAQUE = /^(Failed to fetch|NetworkError when attempting to fetch resource\.?|Load failed)$/;
 
-function explain(err: unknown): string | undefined {
+const CORS_DEFAULT_HEADERS = ["X-Requested-With", "Content-Type", "Content-Length"];
+// Headers a browser sends without asking (CORS-safelisted); they need no allow-headers entry.
+const SAFELISTED = new Set(["accept", "accept-language", "content-language", "range", "content-type", "content-length", "x-requested-with"]);
+const CASED: Record<string, string> = { authorization: "Authorization", "default-schema": "Default-Schema", "content-encoding": "Content-Encoding" };
+
+function explain(err: unknown, req: TransportRequest): string | undefined {
   if (!isBrowser || !(err instanceof TypeError) || !OPAQUE.test(err.message)) return undefined;
   const origin = g.location?.origin ?? "<this page's origin>";
+  const needed = new Set(["Authorization", "Default-Schema"]);
+  for (const name of Object.keys(req.headers)) if (!SAFELISTED.has(name.toLowerCase())) needed.add(CASED[name.toLowerCase()] ?? name);
   return "the browser does not say why. If CrateDB is on another origin than this page, every node must allow CORS: " +
     `http.cors.enabled: true, http.cors.allow-origin: "${origin}", ` +
-    'http.cors.allow-headers: "X-Requested-With, Content-Type, Content-Length, Authorization, Default-Schema"';
+    `http.cors.allow-headers: "${[...CORS_DEFAULT_HEADERS, ...needed].join(", ")}"`;
 }
 
 export function webTransport(fetchImpl: FetchLike | undefined): Transport {

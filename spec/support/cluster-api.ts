@@ -34,6 +34,11 @@ export interface ClusterOptions {
   clusterName?: string;
   /** Version number in `GET /`. @default "6.4.3" */
   version?: string;
+  /**
+   * Blob GET/HEAD (and PUT with `Expect: 100-continue`) reaching a node other than the blob's home node
+   * (first digest byte modulo `nodes`) answer 307 to the home node, as CrateDB does for non-local shards. @default false
+   */
+  blobRedirects?: boolean;
 }
 
 /** Certificates generated with `openssl` for a TLS cluster: PEM text and file paths. */
@@ -59,7 +64,7 @@ export interface ClusterInfo {
 /**
  * A fault applied to the next `times` requests (default 1) that reach `node` and match `path`
  * (a substring of the request path, default "/_sql") and `stmt` (a case-insensitive substring of the
- * SQL statement, if given).
+ * SQL statement, if given). CORS preflights (a browser's own OPTIONS) never match.
  */
 export type Fault =
   /** Destroy the socket as soon as the request head arrives, before any response byte. */
@@ -101,7 +106,7 @@ export interface SeenRequest {
   url: string;
   /** Lower-cased header names. */
   headers: Record<string, string>;
-  /** The decoded body text (after gunzip), "" when none. */
+  /** The decoded body text (after gunzip), "" when none; for `/_blobs` requests `"<N bytes>"` (decoded length), not the bytes. */
   body: string;
   /** Byte length of the body as it arrived on the wire (before gunzip). */
   wireBytes: number;
@@ -142,5 +147,7 @@ export interface ClusterHandle {
   stats(): Promise<ClusterStats>;
   /** Forget the request log (not tables or stats). */
   resetLog(): Promise<void>;
+  /** Size and SHA-1 (of the stored bytes) of a blob in blob table `table` (`name` or `blob.name`), or null if absent. */
+  blob(table: string, digest: string): Promise<{ size: number; sha1: string } | null>;
   close(): Promise<void>;
 }

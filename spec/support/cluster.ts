@@ -41,7 +41,8 @@ export function controlUrl(): string {
   return url.replace(/\/+$/, "");
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** `nullOn404`: a 404 whose body is JSON `null` (an absent item, not an unknown route or cluster) resolves to null. */
+async function call<T>(method: string, path: string, body?: unknown, nullOn404 = false): Promise<T> {
   const url = controlUrl() + path;
   const init: RequestInit = { method };
   if (body !== undefined) {
@@ -55,6 +56,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     throw new Error(`control server unreachable at ${url}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const text = await res.text();
+  if (nullOn404 && res.status === 404 && text.trim() === "null") return null as T;
   if (!res.ok) {
     let message = text;
     try {
@@ -103,6 +105,9 @@ class Handle implements ClusterHandle {
   async resetLog(): Promise<void> {
     await call("POST", this.path("/reset-log"));
   }
+  blob(table: string, digest: string): Promise<{ size: number; sha1: string } | null> {
+    return call("GET", this.path(`/blobs/${encodeURIComponent(table)}/${encodeURIComponent(digest)}`), undefined, true);
+  }
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -111,10 +116,11 @@ class Handle implements ClusterHandle {
 }
 
 // A page on another origin can only talk to the fake with CORS, as with a real CrateDB; specs that
-// test CORS itself pass their own `cors` (or `cors: null` for none).
+// test CORS itself pass their own `cors` (or `cors: null` for none). Content-Encoding is for the
+// `compress` specs: an app that gzips its requests needs it in http.cors.allow-headers too.
 const BROWSER_CORS = {
   allowOrigin: "*",
-  allowHeaders: "X-Requested-With,Content-Type,Content-Length,Authorization,Default-Schema,X-App",
+  allowHeaders: "X-Requested-With,Content-Type,Content-Length,Content-Encoding,Authorization,Default-Schema,X-App",
 };
 const inBrowser = typeof (globalThis as { document?: unknown }).document !== "undefined";
 

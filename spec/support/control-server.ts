@@ -12,12 +12,14 @@
  *   GET    /clusters/:id/requests[?node=n]   → SeenRequest[]
  *   POST   /clusters/:id/reset-log           → {}
  *   GET    /clusters/:id/stats               → ClusterStats
+ *   GET    /clusters/:id/blobs/:table/:digest → { size, sha1 } · 404 `null` when the blob (or blob table) is absent
  *   DELETE /clusters/:id                     → {}
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { ClusterOptions, FaultRule } from "./cluster-api.js";
+import { blobInfo } from "./fake/blobs.js";
 import { removeCerts } from "./fake/certs.js";
 import { FakeCluster, OptionError } from "./fake/cluster.js";
 import { stringify } from "./fake/json.js";
@@ -73,7 +75,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   }
   const url = new URL(req.url ?? "/", "http://control");
   const parts = url.pathname.split("/").filter((p) => p !== "");
-  const route = `${method} ${parts.map((p, i) => (i === 1 || i === 3 ? ":" : p)).join("/")}`;
+  const param = (i: number) => i === 1 || i === 3 || (i === 4 && parts[2] === "blobs");
+  const route = `${method} ${parts.map((p, i) => (param(i) ? ":" : p)).join("/")}`;
   const id = parts[1] ?? "";
   switch (route) {
     case "POST clusters": {
@@ -104,6 +107,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
       return send(res, 200, "{}");
     case "GET clusters/:/stats":
       return send(res, 200, stringify(cluster(id).stats()));
+    case "GET clusters/:/blobs/:/:": {
+      const found = blobInfo(cluster(id).db, decodeURIComponent(parts[3] ?? ""), decodeURIComponent(parts[4] ?? ""));
+      return found ? send(res, 200, stringify(found)) : send(res, 404, "null");
+    }
     case "DELETE clusters/:": {
       const c = cluster(id);
       clusters.delete(id);

@@ -13,10 +13,12 @@ export const runtime: "deno" | "bun" | "workerd" | "browser" | "node" = (() => {
 
 /**
  * Marks the running test as not applicable on this runtime (reported apart, never as passed).
- * Call as `notApplicable(this, "why")` from a `function () {}` test body.
+ * Call as `notApplicable(this, "why")` from a `function () {}` test body or `beforeEach` hook.
  */
 export function notApplicable(ctx: Mocha.Context, reason: string): never {
-  const test = ctx.test as (Mocha.Runnable & { notApplicable?: string }) | undefined;
+  // In a hook, `ctx.test` is the hook itself and the test it runs for is `ctx.currentTest`.
+  const runnable = ctx.test as (Mocha.Runnable & { type?: string }) | undefined;
+  const test = (runnable?.type === "hook" ? ctx.currentTest : runnable) as (Mocha.Runnable & { notApplicable?: string }) | undefined;
   if (test) test.notApplicable = `not applicable on ${runtime}: ${reason}`;
   ctx.skip();
 }

@@ -36,7 +36,7 @@ export class FakeCluster implements ClusterShared {
     const prefix = this.options.nodeName ?? "crate";
     const n = this.options.nodes ?? 1;
     this.nodes = Array.from({ length: n }, (_, i) => new FakeNode(i, `${prefix}-${i}`, this));
-    this.db = { tables: new Map(), clusterName: this.options.clusterName ?? "fake-crate", nodeNames: this.nodes.map((x) => x.name) };
+    this.db = { tables: new Map(), blobs: new Map(), clusterName: this.options.clusterName ?? "fake-crate", nodeNames: this.nodes.map((x) => x.name) };
   }
 
   static async create(id: string, options: ClusterOptions): Promise<FakeCluster> {
@@ -54,6 +54,10 @@ export class FakeCluster implements ClusterShared {
     const n = this.nodes[i];
     if (!n) throw new OptionError(`no node ${i}`);
     return `${this.options.tls ? "https" : "http"}://127.0.0.1:${n.port}${this.options.pathPrefix ?? ""}`;
+  }
+
+  liveNodeUrl(i: number): string | undefined {
+    return this.nodes[i]?.running ? this.nodeUrl(i) : undefined;
   }
 
   node(i: number): FakeNode {

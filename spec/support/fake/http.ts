@@ -180,26 +180,35 @@ function rootReply(ctx: NodeContext, req: RequestInfo): Reply {
   return { status, headers: [["content-type", "application/json"], ["content-length", String(body.length)]], body };
 }
 
-/** Full pipeline after the path prefix: CORS gate → auth → router → CORS response headers. */
-export function route(ctx: NodeContext, req: RequestInfo): { reply: Reply; user: string | null } {
-  const cors = corsConfig(ctx.options);
+/**
+ * The handlers in front of every router (§0 steps 4–5): CORS gate, then authentication. A `reply` means the
+ * request ends here (preflight, CORS 403, 401, malformed `Authorization`); the 401/500 already carry the CORS headers.
+ */
+export function admit(options: ClusterOptions, req: RequestInfo): { user: string; reply?: undefined } | { user: string | null; reply: Reply } {
+  const cors = corsConfig(options);
   const gate = cors ? corsGate(cors, req) : undefined;
   if (gate) return { reply: gate, user: null };
-  const auth = authenticate(ctx.options, req);
-  let reply: Reply;
+  const auth = authenticate(options, req);
   if (auth.user === null) {
-    reply = auth.reply;
-  } else {
-    reply = dispatch(ctx, req, auth.user);
+    auth.reply.headers.push(...corsHeaders(options, req.headers));
+    return auth;
   }
+  return { user: auth.user };
+}
+
+/** Full pipeline after the path prefix: CORS gate → auth → router → CORS response headers. */
+export function route(ctx: NodeContext, req: RequestInfo): { reply: Reply; user: string | null } {
+  const admitted = admit(ctx.options, req);
+  if (admitted.reply) return admitted;
+  const reply = dispatch(ctx, req, admitted.user);
   reply.headers.push(...corsHeaders(ctx.options, req.headers));
-  return { reply, user: auth.user };
+  return { reply, user: admitted.user };
 }
 
 function dispatch(ctx: NodeContext, req: RequestInfo, user: string): Reply {
   const url = req.url;
   const path = url.split("?")[0] ?? url;
-  if (url.startsWith("/_blobs")) return emptyReply(404); // blobs (§5) are not implemented yet
+  if (url.startsWith("/_blobs")) return emptyReply(404); // not reached: node.ts streams `/_blobs…` through blobs.ts (§5)
   if (url.startsWith("/_sql")) {
     const session = ctx.session(user, header(req.headers, "default-schema"));
     return handleSql({ body: req.body, url, session, db: ctx.db });

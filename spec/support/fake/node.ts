@@ -12,7 +12,8 @@ import * as zlib from "node:zlib";
 import type { ClusterOptions, NodeStats, SeenRequest } from "../cluster-api.js";
 import type { ServerCerts } from "./certs.js";
 import { executes, FaultBook, syntheticReply, writeReply, writeWithFault } from "./faults.js";
-import { authenticate, corsHeaders, notFound, route, type NodeContext, type RequestInfo } from "./http.js";
+import { BlobBody, handleBlob, writeBlobReply, type BlobNode } from "./blobs.js";
+import { admit, authenticate, corsHeaders, notFound, route, type NodeContext, type RequestInfo } from "./http.js";
 import { textReply, type Reply } from "./reply.js";
 import { statementOf } from "./sql-http.js";
 import type { Db, Session } from "./sql.js";
@@ -25,6 +26,8 @@ export interface ClusterShared {
   log: SeenRequest[];
   certs: ServerCerts | undefined;
   nodeUrl(node: number): string;
+  /** `nodeUrl(node)` while that node is listening, else undefined (blob redirects). */
+  liveNodeUrl(node: number): string | undefined;
 }
 
 type AnySocket = Socket | TLSSocket;
@@ -83,11 +86,14 @@ export class FakeNode {
       this.track(s);
       if (!o.tls) this.opened(s);
     });
-    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-      this.onRequest(req, res).catch((e: unknown) => {
+    const handle = (expectContinue: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.onRequest(req, res, expectContinue).catch((e: unknown) => {
         if (!res.headersSent && !res.destroyed) writeReply(res, textReply(500, String(e), true));
       });
-    });
+    };
+    server.on("request", handle(false));
+    // `Expect: 100-continue`: a blob PUT decides itself (CrateDB may answer 307/404/401 instead); others continue at once.
+    server.on("checkContinue", handle(true));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.port, "127.0.0.1", () => {
@@ -161,10 +167,13 @@ export class FakeNode {
     return undefined;
   }
 
-  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse, expectContinue: boolean): Promise<void> {
     const socket = req.socket as AnySocket;
     this.disarmIdle(socket);
     this.stats.requests++;
+    const blobUrl = this.stripPrefix(req.url ?? "/");
+    if (blobUrl?.startsWith("/_blobs")) return this.onBlobRequest(req, res, blobUrl, expectContinue);
+    if (expectContinue) res.writeContinue();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const wire = Buffer.concat(chunks);
@@ -177,34 +186,14 @@ export class FakeNode {
     }
     const body = decoded?.toString("utf8") ?? "";
     const url = req.url ?? "/";
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
-    }
-    const seen: SeenRequest = {
-      node: this.index,
-      connection: this.connIds.get(socket) ?? 0,
-      method: req.method ?? "GET",
-      url,
-      headers,
-      body,
-      wireBytes: wire.length,
-      user: null,
-      status: null,
-    };
-    this.cluster.log.push(seen);
-    res.on("finish", () => {
-      seen.status = res.statusCode;
-      this.armIdle(socket);
-    });
-
-    const tlsSocket = socket as TLSSocket;
-    const clientCertCn =
-      tlsSocket.encrypted && tlsSocket.authorized ? (tlsSocket.getPeerCertificate()?.subject?.CN as string | undefined) : undefined;
-    const info: RequestInfo = { method: req.method ?? "GET", url, headers: req.headers, body, clientCertCn };
+    const seen = this.record(req, res, body, wire.length);
+    const info: RequestInfo = { method: req.method ?? "GET", url, headers: req.headers, body, clientCertCn: this.clientCertCn(socket) };
     const o = this.cluster.options;
     const stripped = this.stripPrefix(url);
-    const fault = this.cluster.faults.take(this.index, url, () => statementOf(body));
+    // A browser's CORS preflight is its own traffic, not the request under test (requests() hides it
+    // too): faults never fire on it, so a fault set up for the next query hits that query.
+    const preflight = o.cors !== undefined && req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined;
+    const fault = preflight ? undefined : this.cluster.faults.take(this.index, url, () => statementOf(body));
 
     if (fault && !executes(fault)) {
       seen.user = authenticate(o, info).user;
@@ -242,6 +231,95 @@ export class FakeNode {
     if (req.method === "HEAD") reply.noBody = true;
     if (fault) await writeWithFault(req, res, reply, fault);
     else writeReply(res, reply);
+  }
+
+  /** Add a request to the cluster's log; its status is filled in when the response has been sent. */
+  private record(req: http.IncomingMessage, res: http.ServerResponse, body: string, wireBytes: number): SeenRequest {
+    const socket = req.socket as AnySocket;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
+    }
+    const seen: SeenRequest = {
+      node: this.index,
+      connection: this.connIds.get(socket) ?? 0,
+      method: req.method ?? "GET",
+      url: req.url ?? "/",
+      headers,
+      body,
+      wireBytes,
+      user: null,
+      status: null,
+    };
+    this.cluster.log.push(seen);
+    res.on("finish", () => {
+      seen.status = res.statusCode;
+      this.armIdle(socket);
+    });
+    return seen;
+  }
+
+  private clientCertCn(socket: AnySocket): string | undefined {
+    const tlsSocket = socket as TLSSocket;
+    return tlsSocket.encrypted && tlsSocket.authorized ? (tlsSocket.getPeerCertificate()?.subject?.CN as string | undefined) : undefined;
+  }
+
+  /**
+   * `/_blobs…` (§5). Streamed: unlike other requests the body is not read up front but by the blob handler
+   * (logged as `"<N bytes>"`). Same order otherwise: faults (rules with a `path` such as "/_blobs"), CORS gate and
+   * auth (`admit`), then `handleBlob`; a GET is written from the stored Buffer with backpressure.
+   */
+  private async onBlobRequest(req: http.IncomingMessage, res: http.ServerResponse, stripped: string, expectContinue: boolean): Promise<void> {
+    const socket = req.socket as AnySocket;
+    const seen = this.record(req, res, "", 0);
+    const body = new BlobBody(req, res, seen, expectContinue);
+    const o = this.cluster.options;
+    const method = req.method ?? "GET";
+    const info: RequestInfo = { method, url: stripped, headers: req.headers, body: "", clientCertCn: this.clientCertCn(socket) };
+    const preflight = o.cors !== undefined && method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined;
+    const fault = preflight ? undefined : this.cluster.faults.take(this.index, req.url ?? "/", () => undefined);
+
+    if (fault && !executes(fault)) {
+      seen.user = authenticate(o, info).user;
+      if (fault.kind === "reset-before-headers") {
+        socket.destroy();
+        return;
+      }
+      if (fault.kind === "hang") return; // the socket is destroyed by stopNode / cluster close
+      await body.read().catch(() => 0);
+      const synthetic = syntheticReply(fault, (n) => this.cluster.nodeUrl(n), stripped);
+      if (synthetic) {
+        if (!synthetic.headers.some(([k]) => k === "access-control-allow-origin")) synthetic.headers.push(...corsHeaders(o, req.headers));
+        writeReply(res, synthetic);
+        return;
+      }
+    }
+
+    const admitted = admit(o, info);
+    seen.user = admitted.user;
+    let reply: Reply;
+    if (admitted.reply) {
+      reply = admitted.reply;
+    } else {
+      const node: BlobNode = {
+        options: o,
+        db: this.cluster.db,
+        index: this.index,
+        nodeCount: o.nodes ?? 1,
+        liveNodeUrl: (i) => this.cluster.liveNodeUrl(i),
+      };
+      try {
+        reply = await handleBlob(node, method, stripped, req.headers, body);
+        // Count (and discard) a body the handler did not want, unless the client still waits for `100 Continue`.
+        if (body.coming) await body.read();
+      } catch (e) {
+        reply = textReply(500, e instanceof Error ? e.message : String(e), true); // e.g. a broken gzip body
+      }
+      reply.headers.push(...corsHeaders(o, req.headers));
+    }
+    if (method === "HEAD") reply.noBody = true;
+    if (fault) await writeWithFault(req, res, reply, fault);
+    else await writeBlobReply(res, reply);
   }
 }
 

@@ -38,6 +38,8 @@ export type Stmt =
   | { k: "delete"; table: TableRef; where: Where }
   | { k: "create"; table: TableRef; ifNotExists: boolean; cols: string[] }
   | { k: "drop"; table: TableRef; ifExists: boolean }
+  | { k: "create-blob"; table: TableRef }
+  | { k: "drop-blob"; table: TableRef; ifExists: boolean }
   | { k: "refresh"; tables: TableRef[] }
   | { k: "set"; name: string; values: Expr[] }
   | { k: "noop" };
@@ -78,6 +80,11 @@ function statement(c: Cursor): Stmt {
     return { k: "delete", table, where: where(c) };
   }
   if (c.accept("create", "table")) return create(c);
+  if (c.accept("create", "blob", "table")) return createBlob(c);
+  if (c.accept("drop", "blob", "table")) {
+    const ifExists = c.accept("if", "exists");
+    return { k: "drop-blob", table: tableRef(c), ifExists };
+  }
   if (c.accept("drop", "table")) {
     const ifExists = c.accept("if", "exists");
     return { k: "drop", table: tableRef(c), ifExists };
@@ -195,6 +202,28 @@ function create(c: Cursor): Stmt {
   }
   while (!c.atEnd() && !c.is(";")) c.next(); // CLUSTERED BY, WITH (...), PARTITIONED BY: ignored
   return { k: "create", table, ifNotExists, cols };
+}
+
+/** `CREATE BLOB TABLE name [CLUSTERED INTO n SHARDS] [WITH (...)]`: the shard count and properties are ignored. */
+function createBlob(c: Cursor): Stmt {
+  const table = tableRef(c);
+  if (c.accept("clustered", "into")) {
+    const t = c.next();
+    if (t.kind !== "number" && t.kind !== "param") {
+      c.i--;
+      c.fail();
+    }
+    c.expect("shards");
+  }
+  if (c.accept("with")) {
+    c.expect("(");
+    for (let depth = 1; depth > 0; ) {
+      const t = c.next();
+      if (t.kind === "punct" && t.value === "(") depth++;
+      else if (t.kind === "punct" && t.value === ")") depth--;
+    }
+  }
+  return { k: "create-blob", table };
 }
 
 function where(c: Cursor): Where {

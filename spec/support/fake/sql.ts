@@ -9,6 +9,8 @@
  * - `INSERT INTO t (c, …) VALUES (…)[, (…)] [ON CONFLICT … DO NOTHING]` (creates a missing table; first column = PK).
  * - `UPDATE t SET c = expr[, …] [WHERE …]`, `DELETE FROM t [WHERE …]`.
  * - `CREATE TABLE [IF NOT EXISTS] t (…)`, `DROP TABLE [IF EXISTS] t`, `REFRESH TABLE t[, …]`.
+ * - `CREATE BLOB TABLE [blob.]t [CLUSTERED INTO n SHARDS] [WITH (…)]`, `DROP BLOB TABLE [IF EXISTS] [blob.]t`
+ *   (the blobs themselves are served over HTTP by `blobs.ts`; blob tables are not queryable with SELECT here).
  * - `SET [SESSION|LOCAL] search_path TO|= a[, …]` (other settings accepted and ignored), `BEGIN`, `COMMIT`.
  */
 import { JsonNumber, stringify, type JsonValue } from "./json.js";
@@ -25,6 +27,8 @@ export interface Table {
 
 export interface Db {
   tables: Map<string, Table>;
+  /** Blob tables (`blob.<name>`) keyed by `<name>`: digest → content. */
+  blobs: Map<string, Map<string, Buffer>>;
   clusterName: string;
   nodeNames: string[];
 }
@@ -208,6 +212,17 @@ export function execute(stmt: Stmt, args: JsonValue[], session: Session, db: Db)
       if (!db.tables.delete(name) && !stmt.ifExists) throw errors.relationUnknown(name);
       return { kind: "count", rowcount: 1 };
     }
+    case "create-blob": {
+      const name = blobTableName(stmt.table);
+      if (db.blobs.has(name)) throw errors.relationExists(`blob.${name}`);
+      db.blobs.set(name, new Map());
+      return { kind: "count", rowcount: 1 };
+    }
+    case "drop-blob": {
+      const name = blobTableName(stmt.table);
+      if (!db.blobs.delete(name) && !stmt.ifExists) throw errors.relationUnknown(`blob.${name}`);
+      return { kind: "count", rowcount: 1 };
+    }
     case "refresh":
       for (const t of stmt.tables) table(t);
       return { kind: "count", rowcount: 1 };
@@ -227,6 +242,14 @@ export function execute(stmt: Stmt, args: JsonValue[], session: Session, db: Db)
 /** Parse then execute (a convenience for single requests). */
 export function run(src: string, args: JsonValue[], session: Session, db: Db): SqlResult {
   return execute(parseSql(src), args, session, db);
+}
+
+/** CrateDB's `BlobTableAnalyzer.tableToIdent`: blob tables live in schema `blob`, whatever the session schema. */
+function blobTableName(t: TableRef): string {
+  if (t.schema !== undefined && t.schema !== "blob") {
+    throw new SqlError(400, 4000, "IllegalArgumentException", `The Schema "${t.schema}" isn't valid in a [CREATE | ALTER] BLOB TABLE clause`);
+  }
+  return t.name;
 }
 
 function colIndex(tbl: Table, col: string): number {
