@@ -208,7 +208,7 @@ export class Requester {
     const started = Date.now();
     try {
       const req = {
-        url, method: spec.method, headers, signal: controller.signal,
+        url, method: spec.method, headers, signal: controller.signal, idempotent: spec.retrySafe,
         ...(spec.body === undefined ? {} : { body: spec.body }), ...(spec.stream === true ? { stream: true } : {}),
       };
       const res = await this.transport.request(req);

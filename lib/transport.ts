@@ -11,6 +11,8 @@ export interface TransportRequest {
   signal: AbortSignal;
   /** Resolve after the response head with the body as `stream` (blob downloads) instead of reading it. */
   stream?: boolean;
+  /** The request may be sent twice without harm (read-only statements, GET, HEAD). */
+  idempotent: boolean;
 }
 
 /**
@@ -101,6 +103,8 @@ export function toTransportError(err: unknown): TransportError {
 export interface FetchTransportOptions {
   /** Merged into every request's init (e.g. Deno's `client` or Bun's `tls`). */
   init?: Record<string, unknown>;
+  /** Replaces `init` for requests that must not be sent twice (see the Deno transport). */
+  initForWrites?: Record<string, unknown>;
   /** Explains a failed fetch where the runtime hides the reason (browsers and CORS). */
   explain?: (err: unknown, req: TransportRequest) => string | undefined;
   /** Releases runtime resources (e.g. a Deno HttpClient) on close. */
@@ -110,11 +114,13 @@ export interface FetchTransportOptions {
 export class FetchTransport implements Transport {
   private readonly fetchImpl: FetchLike | undefined;
   private readonly init: Record<string, unknown>;
+  private readonly writeInit: Record<string, unknown>;
   private readonly extras: FetchTransportOptions;
 
   constructor(fetchImpl?: FetchLike, extras: FetchTransportOptions = {}) {
     this.fetchImpl = fetchImpl;
     this.init = extras.init ?? {};
+    this.writeInit = extras.initForWrites ?? this.init;
     this.extras = extras;
   }
 
@@ -123,7 +129,8 @@ export class FetchTransport implements Transport {
     if (fetchImpl === undefined) throw new TransportError("no fetch implementation available", false);
     let response: Response;
     try {
-      const init: RequestInit = { ...this.init, method: req.method, headers: req.headers, signal: req.signal, redirect: "manual" };
+      const base = req.idempotent ? this.init : this.writeInit;
+      const init: RequestInit = { ...base, method: req.method, headers: req.headers, signal: req.signal, redirect: "manual" };
       if (req.body !== undefined) init.body = req.body as Uint8Array<ArrayBuffer>;
       response = await fetchImpl(req.url, init);
     } catch (err) {

@@ -6,6 +6,11 @@
  * Every Connection gets its own HttpClient, so its own connection pool: CrateDB keeps a session per
  * HTTP connection and applies `Default-Schema` only when it starts, so sharing the global pool with
  * other Connections would mix schemas and session settings; and close() can then release sockets.
+ *
+ * Deno's HTTP client (hyper) re-sends a request by itself, once, when a *reused* pooled connection
+ * breaks before the response head — a POST included. That would run a write twice, so requests that
+ * are not idempotent go through a second client that never reuses a connection (hyper does not
+ * retry on a fresh one); reads keep the pooled client. The node:http path gets the same treatment.
  */
 import { InterfaceError } from "../errors.js";
 import type { Platform, ResolvedOptions } from "../options.js";
@@ -41,16 +46,24 @@ function needsNodePath(o: ResolvedOptions): boolean {
 
 export function denoTransport(o: ResolvedOptions): Transport {
   if (o.fetch !== undefined) return new FetchTransport(o.fetch);
-  if (needsNodePath(o)) return new NodeTransport(o);
+  if (needsNodePath(o)) return new NodeTransport(o, { freshSocketsForWrites: true });
   const client: Record<string, unknown> = {};
   if (o.caCert !== undefined) client.caCerts = [o.caCert];
   if (o.certFile !== undefined) client.cert = o.certFile;
   if (o.keyFile !== undefined) client.key = o.keyFile;
-  let http: DenoHttpClient;
+  let reads: DenoHttpClient;
+  let writes: DenoHttpClient;
   try {
-    http = Deno.createHttpClient(client);
+    reads = Deno.createHttpClient(client);
+    writes = Deno.createHttpClient({ ...client, poolMaxIdlePerHost: 0 });
   } catch (err) {
     throw new InterfaceError(`Invalid TLS material in caCert/certFile/keyFile: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  return new FetchTransport(undefined, { init: { client: http }, onClose: () => http.close() });
+  return new FetchTransport(undefined, {
+    init: { client: reads }, initForWrites: { client: writes },
+    onClose: () => {
+      reads.close();
+      writes.close();
+    },
+  });
 }

@@ -81,7 +81,11 @@ export class NodeTransport implements Transport {
   private readonly base: AgentOptions;
   private readonly configured = new WeakSet<Socket>();
 
-  constructor(opts: TlsSocketOptions) {
+  private readonly freshSocketsForWrites: boolean;
+
+  /** `freshSocketsForWrites`: send non-idempotent requests on a new socket each (see runtime/deno.ts). */
+  constructor(opts: TlsSocketOptions, extra: { freshSocketsForWrites?: boolean } = {}) {
+    this.freshSocketsForWrites = extra.freshSocketsForWrites === true;
     this.base = {
       keepAlive: true,
       keepAliveMsecs: opts.socketTcpKeepidle ?? DEFAULT_KEEPIDLE_MS,
@@ -146,7 +150,10 @@ export class NodeTransport implements Transport {
         fail(new TransportError("aborted", connected, "ABORT_ERR", req.signal.reason), connected);
         outgoing.destroy();
       };
-      const outgoing = (secure ? https : http).request(url, { method: req.method, headers, agent: this.agentFor(url) });
+      const fresh = this.freshSocketsForWrites && !req.idempotent;
+      if (fresh) headers.connection = "close";
+      const agent = fresh ? makeAgent(secure ? https.Agent : http.Agent, { ...this.base, keepAlive: false }) : this.agentFor(url);
+      const outgoing = (secure ? https : http).request(url, { method: req.method, headers, agent });
       outgoing.on("socket", (socket: Socket) => {
         reused = outgoing.reusedSocket;
         if (!this.configured.has(socket)) {
