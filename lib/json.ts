@@ -31,6 +31,14 @@ export function encodeBody(payload: { stmt: string; args?: unknown[]; bulk_args?
         case "bigint":
           sawBigint = true;
           return BIGINT_TAG + value.toString();
+        case "number":
+          // JSON.stringify(2 ** 60) gives "1152921504606847000", the shortest text that parses back
+          // to the same double, but as a BIGINT that is a different integer: send the exact digits.
+          if (Number.isInteger(value) && !Number.isSafeInteger(value) && Math.abs(value) < 1e21) {
+            sawBigint = true;
+            return BIGINT_TAG + BigInt(value).toString();
+          }
+          return value;
         case "function":
         case "symbol":
           throw new InterfaceError(`Cannot send a ${typeof value} as a parameter ('${key}')`);

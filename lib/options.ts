@@ -192,6 +192,16 @@ export function checkTimeout(v: unknown, where: string): number | undefined {
   return v;
 }
 
+// What an HTTP header value may hold (fetch's ByteString: Latin-1, no control characters but tab).
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+function headerSafe(value: string | undefined, what: string): string | undefined {
+  if (value !== undefined && !HEADER_VALUE.test(value)) {
+    fail(`${what} cannot be sent in an HTTP header: only Latin-1 characters without control characters are possible`);
+  }
+  return value;
+}
+
 function headersOf(v: unknown): Record<string, string> {
   if (v === undefined) return {};
   if (v === null || typeof v !== "object" || Array.isArray(v)) fail("Option 'headers' must be an object of header names to strings");
@@ -199,6 +209,7 @@ function headersOf(v: unknown): Record<string, string> {
   for (const [k, val] of Object.entries(v)) {
     if (typeof val !== "string") fail(`Header '${k}' must be a string`);
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) fail(`Invalid header name '${k}'`);
+    headerSafe(val, `The value of header '${k}'`);
     out[k.toLowerCase()] = val;
   }
   return out;
@@ -242,7 +253,7 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
 
   const username = str(o, "username");
   const password = str(o, "password", true);
-  const jwtToken = str(o, "jwtToken");
+  const jwtToken = headerSafe(str(o, "jwtToken"), "Option 'jwtToken'");
   if (jwtToken !== undefined && username !== undefined) fail("Options 'jwtToken' and 'username' cannot be combined: use one way to authenticate");
   if (password !== undefined && username === undefined && !servers.some((s) => s.username !== undefined)) {
     fail("Option 'password' needs 'username' (or a user name in the server URL)");
@@ -272,7 +283,7 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     username,
     password,
     jwtToken,
-    schema: str(o, "schema"),
+    schema: headerSafe(str(o, "schema"), "Option 'schema'"),
     timeout: checkTimeout(o.timeout, "Option"),
     backoffFactor: num(o, "backoffFactor", { min: 0 }) ?? 0,
     maxRetries: num(o, "maxRetries", { min: 0, integer: true }) ?? 10,

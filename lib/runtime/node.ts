@@ -153,7 +153,14 @@ export class NodeTransport implements Transport {
       const fresh = this.freshSocketsForWrites && !req.idempotent;
       if (fresh) headers.connection = "close";
       const agent = fresh ? makeAgent(secure ? https.Agent : http.Agent, { ...this.base, keepAlive: false }) : this.agentFor(url);
-      const outgoing = (secure ? https : http).request(url, { method: req.method, headers, agent });
+      let outgoing: http.ClientRequest;
+      try {
+        outgoing = (secure ? https : http).request(url, { method: req.method, headers, agent });
+      } catch (err) {
+        // node:http validates the request head synchronously: nothing was sent.
+        reject(new TransportError(err instanceof Error ? err.message : String(err), false, (err as { code?: string }).code, err));
+        return;
+      }
       outgoing.on("socket", (socket: Socket) => {
         reused = outgoing.reusedSocket;
         if (!this.configured.has(socket)) {

@@ -1,0 +1,104 @@
+// `npm run test:soak`: builds the library and the soak spec, starts the fake CrateDB control server,
+// runs spec/soak/soak.spec.ts (Node by default; `--lanes node,deno,bun` for others) and ends with
+// the line `N passed, M failed`. Env: SOAK_QUERIES (20000), SOAK_IN_FLIGHT (32).
+import { build } from "esbuild";
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { buildLibrary } from "../../build.mjs";
+import { mochaArgs, root } from "../runtimes/bundle.mjs";
+
+const args = process.argv.slice(2);
+const lanes = (args.includes("--lanes") ? args[args.indexOf("--lanes") + 1] : "node").split(",");
+const out = join(root, "build/soak");
+const ENTRY = { node: "node", deno: "deno", bun: "bun" };
+
+async function bundle(lane) {
+  const outdir = join(out, lane);
+  await build({
+    entryPoints: [join(root, "spec/soak/soak.spec.ts")],
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    format: "esm",
+    platform: lane === "node" ? "node" : "neutral",
+    target: "es2022",
+    external: ["chai", "mocha", "node:*"],
+    sourcemap: "inline",
+    logLevel: "warning",
+    plugins: [{
+      name: "cratedb-fetch-dist",
+      setup(b) {
+        b.onResolve({ filter: /^cratedb-fetch$/ }, () => ({ path: join(root, "dist", `${ENTRY[lane]}.js`), external: true }));
+      },
+    }],
+  });
+  return join(outdir, "soak.spec.mjs");
+}
+
+function startControl() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(out, "control-server.mjs")], { stdio: ["pipe", "pipe", "inherit"] });
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const m = /^CONTROL_URL=(\S+)/.exec(line);
+      if (m) resolve({ url: m[1], stop: () => child.kill("SIGTERM") });
+    });
+    child.once("exit", (code) => reject(new Error(`control server exited (${code})`)));
+  });
+}
+
+function runLane(lane, file, env) {
+  const [command, argv, extraEnv] = lane === "node" ? [process.execPath, mochaArgs([file]), {}]
+    : lane === "deno" ? [join(root, "node_modules/.bin/deno"), ["run", "-A", ...mochaArgs([file])], { DENO_DIR: join(root, ".deno"), DENO_NO_UPDATE_CHECK: "1" }]
+      : [join(root, "node_modules/.bin/bun"), ["--bun", ...mochaArgs([file])], {}];
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, { cwd: root, env: { ...process.env, ...env, ...extraEnv }, stdio: ["ignore", "pipe", "inherit"] });
+    let result;
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const m = /^LANE_RESULT (.*)$/.exec(line);
+      if (m) result = JSON.parse(m[1]);
+      else console.log(line);
+    });
+    child.once("close", (code) => {
+      if (!result) {
+        console.log(`${lane}: the soak ended (exit ${code}) without a result`);
+        result = { passed: 0, failed: 1, notApplicable: 0 };
+      } else if (code !== 0 && result.failed === 0) {
+        result.failed = 1;
+      }
+      resolve(result);
+    });
+  });
+}
+
+const started = Date.now();
+rmSync(out, { recursive: true, force: true });
+await buildLibrary({ types: false });
+await build({
+  entryPoints: [join(root, "spec/support/control-server.ts")],
+  outfile: join(out, "control-server.mjs"),
+  bundle: true, format: "esm", platform: "node", target: "es2022", external: ["node:*"], logLevel: "warning",
+});
+const control = await startControl();
+let passed = 0;
+let failed = 0;
+try {
+  for (const lane of lanes) {
+    if (!(lane in ENTRY)) {
+      console.log(`${lane}: unknown lane (node, deno, bun)`);
+      failed++;
+      continue;
+    }
+    console.log(`\n=== soak: ${lane} ===`);
+    const r = await runLane(lane, await bundle(lane), { CRATEDB_FETCH_CONTROL: control.url });
+    console.log(`${lane}: ${r.passed} passed, ${r.failed} failed, ${r.notApplicable} not applicable`);
+    passed += r.passed;
+    failed += r.failed;
+  }
+} finally {
+  control.stop();
+}
+console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
