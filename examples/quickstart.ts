@@ -1,11 +1,15 @@
-// Quick start: create a table, bulk-insert, query, and see a duplicate key become IntegrityError.
-// Runs against CRATEDB_URL if set, else against a local CrateDB-protocol test server (not CrateDB).
+// Quick start: create a table, bulk-insert, query with real SQL, and see a duplicate key become IntegrityError.
+// Runs against CRATEDB_URL if set, else against an embedded test server that speaks CrateDB's HTTP protocol and runs
+// the SQL on PostgreSQL compiled to WebAssembly (PGlite): a test double, not CrateDB (spec/support/pglite/README.md).
 import { IntegrityError, connect } from "cratedb-fetch";
 
 async function localServer(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { FakeCluster } = await import("../spec/support/fake/cluster.js");
-  const cluster = await FakeCluster.create("quickstart", { nodes: 1 });
-  return { url: cluster.nodeUrl(0), stop: () => cluster.close() };
+  console.log("Starting an embedded CrateDB-protocol test server (SQL runs on PGlite, not CrateDB)…");
+  const started = performance.now();
+  const { startPgliteServer } = await import("../spec/support/pglite/server.js");
+  const server = await startPgliteServer({ log: (line) => console.log(line) });
+  console.log(`Ready in ${((performance.now() - started) / 1000).toFixed(1)} s at ${server.url}\n`);
+  return { url: server.url, stop: () => server.close() };
 }
 
 function table(cols: string[], rows: unknown[][]): string {
@@ -18,7 +22,7 @@ function table(cols: string[], rows: unknown[][]): string {
 
 const local = process.env.CRATEDB_URL ? undefined : await localServer();
 const url = process.env.CRATEDB_URL ?? (local?.url as string);
-console.log(local ? `Using a local CrateDB-protocol test server at ${url} (set CRATEDB_URL to use a real CrateDB)\n` : `Using ${url}\n`);
+if (!local) console.log(`Using ${url}\n`);
 
 const conn = connect(url, { username: process.env.CRATEDB_USER ?? "crate", password: process.env.CRATEDB_PASSWORD });
 try {
@@ -33,6 +37,10 @@ try {
   console.log(table(res.cols, res.rows));
   console.log(`\n${res.rowcount} rows in ${res.duration} ms (server time)\n`);
 
+  const agg = await conn.query("SELECT count(*) AS planets, sum(moons) AS moons FROM quickstart_planets WHERE moons > ?", [0]);
+  console.log("Planets with moons:");
+  console.log(table(agg.cols, agg.rows) + "\n");
+
   try {
     await conn.query("INSERT INTO quickstart_planets (id, name, moons) VALUES (?, ?, ?)", [3, "Earth again", 1]);
   } catch (err) {
@@ -40,7 +48,9 @@ try {
     console.log(`A duplicate key is an IntegrityError: code ${err.code}, ${err.message}\n`);
   }
   await conn.query("DROP TABLE quickstart_planets");
-  console.log("To use a real cluster: CRATEDB_URL=https://user:password@host:4200 npm start");
+  console.log(local
+    ? "That was a local test double. To run the same code against a real CrateDB:\n  CRATEDB_URL=http://localhost:4200 npm start   (or https://user:password@host:4200)"
+    : "Done.");
 } finally {
   await conn.close();
   await local?.stop();

@@ -1,11 +1,11 @@
-// Deno lane: the spec suite in Deno (npm's `deno` package) against dist/deno.js.
-import { spawnSync } from "node:child_process";
+// Deno lane: the spec suite in Deno (npm's `deno` package) against dist/deno.js, then examples/deno.ts.
 import { join } from "node:path";
 import { bundleSpecs, mochaArgs, root } from "./bundle.mjs";
+import { laneWithExample } from "./example.mjs";
 
+const deno = join(root, "node_modules/.bin/deno");
 const files = await bundleSpecs({ entry: "deno", outdir: join(root, "build/deno") });
 const grep = process.env.SPEC_GREP ? ["--grep", process.env.SPEC_GREP] : [];
-const { status } = spawnSync(join(root, "node_modules/.bin/deno"), ["run", "-A", ...mochaArgs(files, grep)], {
-  stdio: "inherit", env: { ...process.env, DENO_DIR: join(root, ".deno"), DENO_NO_UPDATE_CHECK: "1" },
-});
-process.exit(status ?? 1);
+const env = { ...process.env, DENO_DIR: join(root, ".deno"), DENO_NO_UPDATE_CHECK: "1" };
+process.exit(await laneWithExample(deno, ["run", "-A", ...mochaArgs(files, grep)], env,
+  { name: "deno", entry: "deno", command: deno, args: ["run", "--allow-net", "--allow-env", "--allow-read"] }));
