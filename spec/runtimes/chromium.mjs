@@ -1,5 +1,7 @@
 // Chromium lane: the spec suite in headless Debian Chromium (driven by playwright-core) against
-// dist/web.js, plus the browser example (examples/browser) against a fake cluster with CORS.
+// dist/web.js, plus the browser example (examples/browser) against a fake cluster with CORS, and the
+// dashboard example (examples/dashboard, as `npm run dashboard` starts it: page, PGlite-backed test server
+// with CORS, writer) with a screenshot in build/chromium/dashboard.png.
 //
 // - esbuild bundles every spec/*.spec.ts into one browser ESM file (chai inlined, `cratedb-fetch`
 //   resolved to dist/web.js); mocha is not bundled, the page loads its browser build.
@@ -13,10 +15,12 @@ import { build } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { root, specFiles } from "./bundle.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const EXAMPLE = "example: browser page";
+const DASHBOARD = "example: dashboard";
 const out = join(root, "build/chromium");
 const here = join(root, "spec/runtimes/chromium");
 const control = process.env.CRATEDB_FETCH_CONTROL;
@@ -54,6 +58,10 @@ async function bundle() {
     build({ ...common, stdin: { contents: entry, resolveDir: join(root, "spec"), sourcefile: "chromium-specs.js" },
       outfile: join(out, "specs.js"), ignoreAnnotations: true, external: ["node:*"] }),
     build({ ...common, entryPoints: [join(root, "examples/browser/app.ts")], outfile: join(out, "example/app.js") }),
+    // The dashboard's server side (it bundles its own page): runs in this Node process.
+    build({ entryPoints: [join(root, "examples/dashboard/serve.ts")], outfile: join(out, "dashboard/serve.mjs"), bundle: true,
+      format: "esm", platform: "node", target: "es2022", logLevel: "warning",
+      external: ["node:*", "esbuild", "@electric-sql/pglite", "cratedb-fetch"] }),
   ]);
 }
 
@@ -164,6 +172,55 @@ async function runExample(context, origin) {
   }
 }
 
+/**
+ * Starts the dashboard as `npm run dashboard` does (page server, PGlite-backed test server with CORS, writer), waits
+ * until the page has refreshed twice, checks the tables and the chart, and saves build/chromium/dashboard.png.
+ */
+async function runDashboard(context) {
+  const log = [];
+  let dashboard;
+  let page;
+  try {
+    const { startDashboard } = await import(pathToFileURL(join(out, "dashboard/serve.mjs")).href);
+    dashboard = await startDashboard({ port: 0, log: (line) => log.push(`[dashboard] ${line}`) });
+    page = await context.newPage();
+    await page.setViewportSize({ width: 1040, height: 760 });
+    page.on("console", (m) => log.push(`[browser ${m.type()}] ${m.text()}`));
+    page.on("pageerror", (e) => log.push(`[page error] ${e.message}`));
+    await page.goto(dashboard.url);
+    await page.waitForFunction(() => {
+      const s = document.querySelector("#status");
+      return s?.dataset.state === "error" || Number(s?.dataset.refreshes ?? 0) >= 3;
+    }, undefined, { timeout: 30_000, polling: 100 });
+    const seen = await page.evaluate(() => ({
+      state: document.querySelector("#status")?.dataset.state,
+      status: document.querySelector("#status")?.textContent,
+      summary: [...document.querySelectorAll("#summary tbody tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)),
+      recent: document.querySelectorAll("#recent tbody tr").length,
+      lines: [...document.querySelectorAll("#chart polyline")].map((p) => ({
+        sensor: p.getAttribute("data-sensor"), points: (p.getAttribute("points") ?? "").split(" ").filter(Boolean).length,
+      })),
+      dots: document.querySelectorAll("#chart circle").length,
+    }));
+    await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true });
+    const problems = [];
+    if (seen.state !== "live") problems.push(`status is ${seen.state}: ${seen.status}`);
+    if (seen.summary.length !== 3 || seen.summary.some((r) => r[0] === "" || !(Number(r[1]) >= 30))) {
+      problems.push(`expected 3 summary rows with ≥ 30 readings each, got ${JSON.stringify(seen.summary)}`);
+    }
+    if (seen.recent < 3) problems.push(`expected ≥ 3 latest readings, got ${seen.recent}`);
+    if (seen.lines.length !== 3 || seen.lines.some((l) => l.points < 30)) problems.push(`expected 3 chart lines of ≥ 30 points, got ${JSON.stringify(seen.lines)}`);
+    if (seen.dots !== 3) problems.push(`expected 3 chart end points, got ${seen.dots}`);
+    if (problems.length) throw new Error(problems.join("; "));
+    return undefined;
+  } catch (err) {
+    return { message: err instanceof Error ? err.message : String(err), log };
+  } finally {
+    await page?.close().catch(() => {});
+    await dashboard?.close().catch(() => {});
+  }
+}
+
 const started = Date.now();
 let server;
 let context;
@@ -211,6 +268,17 @@ try {
     } else {
       results.passed.push({ fullTitle: EXAMPLE });
       console.log(`\n  ✔ ${EXAMPLE}`);
+    }
+  }
+  if (!grep || new RegExp(grep).test(DASHBOARD)) {
+    const t0 = Date.now();
+    const failure = await runDashboard(context);
+    if (failure) {
+      results.failed.push({ fullTitle: DASHBOARD, error: { message: failure.message, stack: `${failure.message}\n${failure.log.join("\n")}` } });
+      console.log(`  ${results.failed.length}) ${DASHBOARD}`);
+    } else {
+      results.passed.push({ fullTitle: DASHBOARD });
+      console.log(`  ✔ ${DASHBOARD} (${Date.now() - t0}ms; screenshot build/chromium/dashboard.png)`);
     }
   }
 } catch (err) {

@@ -14,6 +14,8 @@
  *   GET    /clusters/:id/stats               → ClusterStats
  *   GET    /clusters/:id/blobs/:table/:digest → { size, sha1 } · 404 `null` when the blob (or blob table) is absent
  *   DELETE /clusters/:id                     → {}
+ *   POST   /sql-servers                      SqlServerOptions → { id, url }  (CrateDB protocol, SQL on PGlite; pglite/)
+ *   DELETE /sql-servers/:id                  → {}
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -23,9 +25,12 @@ import { blobInfo } from "./fake/blobs.js";
 import { removeCerts } from "./fake/certs.js";
 import { FakeCluster, OptionError } from "./fake/cluster.js";
 import { stringify } from "./fake/json.js";
+import { startPgliteServer, type PgliteServer } from "./pglite/server.js";
+import type { SqlServerOptions } from "./sql-server.js";
 
 const clusters = new Map<string, FakeCluster>();
 let nextId = 1;
+const sqlServers = new Map<string, PgliteServer>();
 
 class HttpError extends Error {
   constructor(
@@ -117,6 +122,29 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
       await c.close();
       return send(res, 200, "{}");
     }
+    case "POST sql-servers": {
+      const o = ((await readJson(req)) ?? {}) as SqlServerOptions;
+      const key = String(nextId++);
+      const server = await startPgliteServer({
+        ...(o.cors ? { cors: o.cors } : {}),
+        ...(o.auth ? { auth: o.auth } : {}),
+        ...(o.clusterName ? { clusterName: o.clusterName } : {}),
+        ...(o.nodeName ? { nodeName: o.nodeName } : {}),
+      });
+      if (shuttingDown) {
+        await server.close();
+        throw new HttpError(503, "control server is shutting down");
+      }
+      sqlServers.set(key, server);
+      return send(res, 200, stringify({ id: key, url: server.url }));
+    }
+    case "DELETE sql-servers/:": {
+      const server = sqlServers.get(id);
+      if (!server) throw new HttpError(404, `unknown SQL server ${id}`);
+      sqlServers.delete(id);
+      await server.close();
+      return send(res, 200, "{}");
+    }
     default:
       throw new HttpError(404, `no route ${method} ${url.pathname}`);
   }
@@ -146,6 +174,8 @@ async function shutdown(code: number): Promise<void> {
   try {
     await Promise.all([...clusters.values()].map((c) => c.close()));
     clusters.clear();
+    await Promise.all([...sqlServers.values()].map((s) => s.close()));
+    sqlServers.clear();
     server.close();
     for (const s of sockets) s.destroy();
     removeCerts();
