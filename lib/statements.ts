@@ -6,14 +6,15 @@ const NOISE = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\//g;
 const WRITE_WORDS = /\b(INSERT|UPDATE|DELETE|COPY|MERGE|UPSERT)\b/i;
 
 /**
- * True when a statement cannot change data, so re-sending it after a possibly delivered attempt
- * is safe: SELECT, SHOW, EXPLAIN, VALUES, and WITH … SELECT, with no data-changing keyword anywhere
- * outside literals. Anything unsure counts as a write.
+ * True when re-sending a statement after a possibly delivered attempt is safe: read-only statements
+ * (SELECT, SHOW, EXPLAIN, VALUES, WITH … SELECT, with no data-changing keyword anywhere outside
+ * literals) and the idempotent session statements SET, RESET, BEGIN and COMMIT (CrateDB's BEGIN and
+ * COMMIT do nothing). Anything unsure counts as a write.
  */
 export function isReadOnly(stmt: string): boolean {
   const code = stmt.replace(NOISE, " ").replace(/^[\s(]+/, "");
   const first = /^[A-Za-z]+/.exec(code)?.[0]?.toUpperCase();
-  if (first === "SHOW") return true;
+  if (first === "SHOW" || first === "SET" || first === "RESET" || first === "BEGIN" || first === "COMMIT") return true;
   if (first !== "SELECT" && first !== "VALUES" && first !== "WITH" && first !== "EXPLAIN") return false;
   // EXPLAIN ANALYZE executes; anything with a write keyword is treated as a write.
   if (first === "EXPLAIN" && /^EXPLAIN\s+(\(|ANALY[SZ]E)/i.test(code)) return false;

@@ -118,9 +118,11 @@ describe("Chaos: faults against a 3-node cluster", function () {
     const reads = await nodesSeen();
     expect(reads, "the read was sent twice, first to the faulty node").to.have.length(2);
     expect(reads[0]).to.equal(n);
-    // Deno's fetch re-sends a request itself, once, to the same node when a reused pooled connection
-    // breaks before the response head; harmless for a read. Elsewhere the client moves to the next node.
-    if (!(runtime === "deno" && fault.kind === "reset-before-headers")) expect(reads[1], "the read moved to the next node").to.equal((n + 1) % 3);
+    // Deno's fetch and Chromium re-send a request themselves, once, to the same node when a reused
+    // kept-alive connection breaks before the response head; harmless for a read (writes avoid reused
+    // connections on Deno). Elsewhere the client moves to the next node.
+    const runtimeResends = (runtime === "deno" || runtime === "browser") && fault.kind === "reset-before-headers";
+    if (!runtimeResends) expect(reads[1], "the read moved to the next node").to.equal((n + 1) % 3);
 
     await cluster.resetLog();
     const w = nextNode(conn);
@@ -134,7 +136,11 @@ describe("Chaos: faults against a 3-node cluster", function () {
     return { stored: await tableIds(cluster, table), error };
   }
 
-  it("reset before the response headers: a read moves on, a write is reported uncertain and never re-sent", async () => {
+  it("reset before the response headers: a read moves on, a write is reported uncertain and never re-sent", async function () {
+    if (runtime === "browser") {
+      return notApplicable(this, "Chromium's network stack re-sends any request, a POST included, when a reused kept-alive connection " +
+        "breaks before the response head, and page JS cannot ask for a fresh connection: the library cannot prevent this re-send in browsers");
+    }
     const { stored } = await readThenWrite({ kind: "reset-before-headers" }, "chaos_rb");
     expect(stored, "reset-before-headers does not execute").to.deep.equal([]);
   });

@@ -57,7 +57,8 @@ describe("Connections and sockets", () => {
     await sleep(600);
     expect((await conn.query("SELECT 1")).rows).to.deep.equal([[1]]);
     expect((await conn.query("INSERT INTO idle_t (id) VALUES (?)", [1])).rowcount).to.equal(1);
-    expect(await opened()).to.equal(2);
+    // Deno sends writes on a connection of their own (its HTTP client re-sends requests on reused ones).
+    expect(await opened()).to.equal(runtime === "deno" ? 3 : 2);
     await conn.close();
   });
 
