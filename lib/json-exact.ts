@@ -65,11 +65,19 @@ class Parser {
     const s = this.s;
     const start = this.pos;
     let i = start;
-    if (s.charCodeAt(i) === 45) i++;
+    const negative = s.charCodeAt(i) === 45;
+    if (negative) i++;
+    // Integers of up to 15 digits are accumulated directly: no slice, no Number() of a string.
+    let value = 0;
     let digits = 0;
-    let integer = true;
     let c = s.charCodeAt(i);
-    while (c >= 48 && c <= 57) { digits++; c = s.charCodeAt(++i); }
+    while (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      digits++;
+      c = s.charCodeAt(++i);
+    }
+    if (digits === 0) this.fail("invalid number");
+    let integer = true;
     if (c === 46) {
       integer = false;
       c = s.charCodeAt(++i);
@@ -82,16 +90,13 @@ class Parser {
       while (c >= 48 && c <= 57) c = s.charCodeAt(++i);
     }
     this.pos = i;
+    if (!this.keepAll && digits <= MAX_SAFE_DIGITS) return integer ? (negative ? -value : value) : Number(s.slice(start, i));
     const text = s.slice(start, i);
-    if (digits === 0) this.fail("invalid number");
-    if (this.keepAll || digits > MAX_SAFE_DIGITS) {
-      if (!this.keepAll && integer) {
-        const n = Number(text);
-        if (Number.isSafeInteger(n)) return n;
-      }
-      return new RawNumber(text);
+    if (!this.keepAll && integer) {
+      const n = Number(text);
+      if (Number.isSafeInteger(n)) return n;
     }
-    return Number(text);
+    return new RawNumber(text);
   }
 
   array(): unknown[] {
@@ -140,4 +145,80 @@ class Parser {
 /** Parses JSON text exactly; see the module comment. Throws SyntaxError like JSON.parse. */
 export function parseExact(text: string, keepAll = false): unknown {
   return new Parser(text, keepAll).document();
+}
+
+/**
+ * The number literals of the top-level `"rows"` array, in document order, outside objects: the
+ * source text where it matters (`keepAll`, or a literal of 16+ digits that JSON.parse may have
+ * rounded), else null. Allocates next to nothing, so that JSON.parse plus this scan is much cheaper
+ * than a full exact parse; `undefined` when the body does not have CrateDB's compact shape.
+ */
+export function rowNumberTexts(s: string, keepAll: boolean): Array<string | null> | undefined {
+  const at = s.indexOf('"rows":[');
+  if (at < 0) return undefined;
+  const out: Array<string | null> = [];
+  const n = s.length;
+  let i = at + 7;
+  let arrays = 0;
+  let objects = 0;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 34) {
+      let end = s.indexOf('"', i + 1);
+      for (;;) {
+        if (end < 0) return undefined;
+        let backslashes = 0;
+        while (s.charCodeAt(end - 1 - backslashes) === 92) backslashes++;
+        if ((backslashes & 1) === 0) break;
+        end = s.indexOf('"', end + 1);
+      }
+      i = end + 1;
+    } else if (c === 91) {
+      arrays++;
+      i++;
+    } else if (c === 93) {
+      i++;
+      if (--arrays === 0) return out;
+    } else if (c === 123) {
+      objects++;
+      i++;
+    } else if (c === 125) {
+      objects--;
+      i++;
+    } else if (c === 45 || (c >= 48 && c <= 57)) {
+      const start = i;
+      let digits = 0;
+      if (c === 45) i++;
+      for (let d = s.charCodeAt(i); (d >= 48 && d <= 57) || d === 46 || d === 101 || d === 69 || d === 43 || d === 45; d = s.charCodeAt(++i)) {
+        if (d >= 48 && d <= 57) digits++;
+      }
+      if (objects === 0) out.push(keepAll || digits > MAX_SAFE_DIGITS ? s.slice(start, i) : null);
+    } else {
+      i++;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Replaces, in document order, the numbers of parsed rows (outside objects) whose literal text was
+ * kept by rowNumberTexts with RawNumber. False when the counts do not match (then parse exactly).
+ */
+export function applyRowNumbers(rows: unknown[], texts: ReadonlyArray<string | null>): boolean {
+  const k = visit(rows, texts, 0);
+  return k === texts.length;
+}
+
+function visit(arr: unknown[], texts: ReadonlyArray<string | null>, from: number): number {
+  let k = from;
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i];
+    if (typeof v === "number") {
+      const text = texts[k++];
+      if (text != null) arr[i] = new RawNumber(text);
+    } else if (Array.isArray(v)) {
+      k = visit(v, texts, k);
+    }
+  }
+  return k;
 }

@@ -1,6 +1,6 @@
 /** Parameter encoding (bigint, Date) and response decoding (exact int64 / numeric). */
 import { DataError, InterfaceError } from "./errors.js";
-import { RawNumber, parseExact } from "./json-exact.js";
+import { RawNumber, applyRowNumbers, parseExact, rowNumberTexts } from "./json-exact.js";
 import type { ColType } from "./types.js";
 
 const BIGINT_TAG = `\u0000cratedb-fetch-bigint-${Math.random().toString(36).slice(2)}:`;
@@ -17,6 +17,9 @@ function describe(v: unknown): string {
  * NaN/±Infinity → null. Values JSON cannot carry faithfully throw `InterfaceError` (before any I/O).
  */
 export function encodeBody(payload: { stmt: string; args?: unknown[]; bulk_args?: unknown[][] }): string {
+  // Most parameters are plain JSON: then JSON.stringify without a replacer (a call per value) is
+  // several times faster, e.g. for a 10 000-row bulk.
+  if (isPlain(payload.args ?? payload.bulk_args, 0)) return JSON.stringify(payload);
   let sawBigint = false;
   let json: string;
   try {
@@ -62,6 +65,32 @@ export function encodeBody(payload: { stmt: string; args?: unknown[]; bulk_args?
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
+/** True when JSON.stringify alone encodes `v` exactly as the replacer path would (and no error is due). */
+function isPlain(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+    case "undefined":
+      return true;
+    case "number":
+      return !Number.isInteger(v) || Number.isSafeInteger(v) || Math.abs(v) >= 1e21;
+    case "object": {
+      if (v === null) return true;
+      if (depth > 32) return false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!isPlain(v[i], depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key in v) if (!isPlain((v as Record<string, unknown>)[key], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /** How numbers are decoded. */
 export interface DecodeOptions {
   int64: "number" | "bigint" | "string";
@@ -75,9 +104,15 @@ export interface DecodeOptions {
  * (`exact: true`), which keeps those literals as RawNumber for decodeRows.
  */
 export function parseBody(text: string, opts: DecodeOptions): { value: unknown; exact: boolean } {
-  if (opts.numeric === "string") return { value: parseExact(text, true), exact: true };
   const value: unknown = JSON.parse(text);
-  return hasUnsafeBigint(value) ? { value: parseExact(text, false), exact: true } : { value, exact: false };
+  const keepAll = opts.numeric === "string";
+  if (!keepAll && !hasUnsafeBigint(value)) return { value, exact: false };
+  // Recover the exact text of the numbers that need it with a cheap scan of the rows; anything
+  // unexpected falls back to the full number-preserving parser.
+  const rows = (value as { rows?: unknown } | null)?.rows;
+  const texts = Array.isArray(rows) ? rowNumberTexts(text, keepAll) : undefined;
+  if (texts !== undefined && applyRowNumbers(rows as unknown[], texts)) return { value, exact: true };
+  return { value: parseExact(text, keepAll), exact: true };
 }
 
 function unsafe(v: unknown): boolean {
@@ -133,6 +168,9 @@ function decodeValue(v: unknown, type: ColType | undefined, opts: DecodeOptions,
     return v;
   }
   if (type === 10) {
+    if (typeof v === "number" && !Number.isSafeInteger(v)) {
+      throw new DataError(`BIGINT column '${column}' holds ${v}, which is not an integer that can be represented exactly`);
+    }
     const text = v instanceof RawNumber ? v.text : typeof v === "number" ? String(v) : undefined;
     if (text === undefined) return plain(v);
     if (!/^-?\d+$/.test(text)) {
