@@ -22,7 +22,10 @@ export interface ServerInfo {
   version: string;
 }
 
-const JSON_HEADERS = { "content-type": "application/json", accept: "application/json" };
+// Constant objects: the request loop caches merged headers per headers object.
+const JSON_HEADERS: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+const GZIP_JSON_HEADERS: Record<string, string> = { ...JSON_HEADERS, "content-encoding": "gzip" };
+const ROOT_HEADERS: Record<string, string> = { accept: "application/json" };
 const encoder = new TextEncoder();
 
 async function gzip(data: Uint8Array): Promise<Uint8Array> {
@@ -93,12 +96,15 @@ export class Connection {
   async sql(stmt: string, payload: { args?: unknown[]; bulk_args?: unknown[][] }, opts: RequestOptions): Promise<Answer> {
     this.ensureOpen();
     checkStatement(stmt);
-    let body: Uint8Array = encoder.encode(encodeBody({ stmt, ...payload }));
-    const headers: Record<string, string> = { ...JSON_HEADERS };
+    let body: Uint8Array | string = encodeBody({ stmt, ...payload });
+    let headers: Record<string, string> = JSON_HEADERS;
     const threshold = this.options.compress;
-    if (threshold !== false && body.byteLength >= threshold) {
-      body = await gzip(body);
-      headers["content-encoding"] = "gzip";
+    if (threshold !== false) {
+      const bytes = encoder.encode(body);
+      if (bytes.byteLength >= threshold) {
+        body = await gzip(bytes);
+        headers = GZIP_JSON_HEADERS;
+      }
     }
     const spec: RequestSpec = {
       method: "POST", path: this.options.errorTrace ? "/_sql?types=true&error_trace=true" : "/_sql?types=true",
@@ -160,7 +166,7 @@ export class Connection {
   async serverInfo(server?: string, opts?: RequestOptions): Promise<ServerInfo> {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
-    const spec: RequestSpec = { method: "GET", path: "/", headers: { accept: "application/json" }, retrySafe: true, schema: false };
+    const spec: RequestSpec = { method: "GET", path: "/", headers: ROOT_HEADERS, retrySafe: true, schema: false };
     if (server !== undefined) spec.pinned = this.entryFor(server);
     if (o.signal !== undefined) spec.signal = o.signal;
     if (o.timeout !== undefined) spec.timeout = o.timeout;

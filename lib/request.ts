@@ -9,7 +9,7 @@ import { ConnectionError, CrateDBError, ProgrammingError } from "./errors.js";
 import { basic, type ResolvedOptions } from "./options.js";
 import { ServerPool } from "./pool.js";
 import type { ServerEntry } from "./servers.js";
-import { TransportError, toTransportError, type Transport, type TransportResponse } from "./transport.js";
+import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
 
 const FAILOVER_STATUS = new Set([502, 503, 504, 509]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
@@ -21,7 +21,7 @@ export interface RequestSpec {
   method: string;
   /** Path and query after the server's prefix, e.g. `/_sql?types=true`. */
   path: string;
-  body?: Uint8Array;
+  body?: Uint8Array | string;
   headers: Record<string, string>;
   /** May be re-sent after a possible delivery (read-only statements, GET, HEAD). */
   retrySafe: boolean;
@@ -95,13 +95,25 @@ export class Requester {
     return value;
   }
 
+  // Merged request headers per server, per headers object of the caller (constants for SQL).
+  private readonly headerCache = new WeakMap<object, Map<ServerEntry, Record<string, string>>>();
+
+  /** The headers of a request to a server (shared: copy before changing). */
   private headersFor(server: ServerEntry, spec: RequestSpec): Record<string, string> {
+    let byServer = this.headerCache.get(spec.headers);
+    const cached = byServer?.get(server);
+    if (cached !== undefined && spec.schema) return cached;
     const h: Record<string, string> = { ...this.opts.headers, ...spec.headers };
     const auth = this.auth(server);
     if (auth !== undefined) h.authorization = auth;
     if (spec.schema && this.opts.schema !== undefined) h["default-schema"] = this.opts.schema;
+    if (spec.schema) {
+      if (byServer === undefined) this.headerCache.set(spec.headers, (byServer = new Map()));
+      byServer.set(server, h);
+    }
     return h;
   }
+
 
   /** Sends a request through the pool, returning the first answer that is not a failover status. */
   async send(spec: RequestSpec): Promise<Answer> {
@@ -155,7 +167,7 @@ export class Requester {
   private async follow(server: ServerEntry, spec: RequestSpec): Promise<Answer> {
     let url = server.url + spec.path;
     let origin = server.url;
-    const headers = this.headersFor(server, spec);
+    let headers = this.headersFor(server, spec);
     for (let hops = 0; ; hops++) {
       let res: TransportResponse;
       try {
@@ -189,7 +201,10 @@ export class Requester {
         throw new ProgrammingError(`Refusing to follow a redirect to ${next.protocol} from ${origin}`, { server: origin, status: res.status });
       }
       // Never send credentials over an https → http downgrade (this hop or any later one).
-      if (url.startsWith("https:") && next.protocol === "http:") delete headers.authorization;
+      if (url.startsWith("https:") && next.protocol === "http:" && headers.authorization !== undefined) {
+        const { authorization: _dropped, ...rest } = headers;
+        headers = rest;
+      }
       next.username = "";
       next.password = "";
       url = next.href;
@@ -199,21 +214,15 @@ export class Requester {
 
   /** One HTTP exchange with the per-attempt timeout and the caller's signal. */
   private async once(url: string, spec: RequestSpec, headers: Record<string, string>): Promise<TransportResponse> {
-    const controller = new AbortController();
     const caller = spec.signal;
+    const ms = spec.timeout ?? this.opts.timeout;
+    if (caller === undefined && ms === undefined) return this.exchange(url, spec, headers, NEVER);
+    const controller = new AbortController();
     const onAbort = (): void => controller.abort(caller?.reason);
     caller?.addEventListener("abort", onAbort, { once: true });
-    const ms = spec.timeout ?? this.opts.timeout;
     const timer = ms === undefined ? undefined : setTimeout(() => controller.abort(new Timeout(ms)), ms);
-    const started = Date.now();
     try {
-      const req = {
-        url, method: spec.method, headers, signal: controller.signal, idempotent: spec.retrySafe,
-        ...(spec.body === undefined ? {} : { body: spec.body }), ...(spec.stream === true ? { stream: true } : {}),
-      };
-      const res = await this.transport.request(req);
-      this.opts.logger.debug?.(`${spec.method} ${url} → ${res.status} in ${Date.now() - started} ms`);
-      return res;
+      return await this.exchange(url, spec, headers, controller.signal);
     } catch (err) {
       if (controller.signal.aborted && controller.signal.reason instanceof Timeout) {
         const sent = err instanceof TransportError ? err.sent : true;
@@ -225,4 +234,19 @@ export class Requester {
       caller?.removeEventListener("abort", onAbort);
     }
   }
+
+  private async exchange(url: string, spec: RequestSpec, headers: Record<string, string>, signal: AbortSignal): Promise<TransportResponse> {
+    const req: TransportRequest = { url, method: spec.method, headers, signal, idempotent: spec.retrySafe };
+    if (spec.body !== undefined) req.body = spec.body;
+    if (spec.stream === true) req.stream = true;
+    const debug = this.opts.logger.debug;
+    if (debug === undefined) return this.transport.request(req);
+    const started = Date.now();
+    const res = await this.transport.request(req);
+    debug.call(this.opts.logger, `${spec.method} ${url} → ${res.status} in ${Date.now() - started} ms`);
+    return res;
+  }
 }
+
+// The signal of requests without timeout or caller signal: nothing can abort them.
+const NEVER: AbortSignal = new AbortController().signal;

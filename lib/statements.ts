@@ -12,6 +12,19 @@ const WRITE_WORDS = /\b(INSERT|UPDATE|DELETE|COPY|MERGE|UPSERT)\b/i;
  * COMMIT do nothing). Anything unsure counts as a write.
  */
 export function isReadOnly(stmt: string): boolean {
+  let known = verdicts.get(stmt);
+  if (known === undefined) {
+    known = classify(stmt);
+    // Applications repeat their statements: remember the last few hundred verdicts.
+    if (verdicts.size >= 512) verdicts.clear();
+    verdicts.set(stmt, known);
+  }
+  return known;
+}
+
+const verdicts = new Map<string, boolean>();
+
+function classify(stmt: string): boolean {
   const code = stmt.replace(NOISE, " ").replace(/^[\s(]+/, "");
   const first = /^[A-Za-z]+/.exec(code)?.[0]?.toUpperCase();
   if (first === "SHOW" || first === "SET" || first === "RESET" || first === "BEGIN" || first === "COMMIT") return true;

@@ -6,7 +6,8 @@ export interface TransportRequest {
   url: string;
   method: string;
   headers: Record<string, string>;
-  body?: Uint8Array;
+  /** Text is sent UTF-8 encoded. */
+  body?: Uint8Array | string;
   /** Aborts the attempt (caller abort or per-attempt timeout); the reason is the signal's. */
   signal: AbortSignal;
   /** Resolve after the response head with the body as `stream` (blob downloads) instead of reading it. */
@@ -131,7 +132,7 @@ export class FetchTransport implements Transport {
     try {
       const base = req.idempotent ? this.init : this.writeInit;
       const init: RequestInit = { ...base, method: req.method, headers: req.headers, signal: req.signal, redirect: "manual" };
-      if (req.body !== undefined) init.body = req.body as Uint8Array<ArrayBuffer>;
+      if (req.body !== undefined) init.body = req.body as Uint8Array<ArrayBuffer> | string;
       response = await fetchImpl(req.url, init);
     } catch (err) {
       if (req.signal.aborted) throw req.signal.reason;

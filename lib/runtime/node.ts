@@ -38,6 +38,16 @@ export const nodePlatform: Platform = {
   },
 };
 
+interface Target {
+  origin: string;
+  secure: boolean;
+  protocol: string;
+  hostname: string;
+  port: number;
+  /** Path and query. */
+  path: string;
+}
+
 type AgentOptions = https.AgentOptions & { tcpKeepalive: boolean; keepidle: number; interval?: number; count?: number };
 
 function applyKeepalive(socket: Socket, o: AgentOptions): void {
@@ -52,6 +62,9 @@ function applyKeepalive(socket: Socket, o: AgentOptions): void {
 }
 
 function makeAgent(Base: typeof http.Agent, o: AgentOptions): http.Agent {
+  // The base class already sets SO_KEEPALIVE with keepAliveMsecs (= the idle time) on every idle
+  // socket; only other settings need a second call.
+  if (o.tcpKeepalive && o.interval === undefined && o.count === undefined) return new Base(o);
   class KeepaliveAgent extends Base {
     // The base class turns TCP keepalive on with its own delay whenever a socket goes idle.
     // (@types/node says void; Node returns whether the socket may be kept, so pass it on.)
@@ -121,21 +134,39 @@ export class NodeTransport implements Transport {
     }
   }
 
-  private agentFor(url: URL): http.Agent {
-    let agent = this.agents.get(url.origin);
+  private agentFor(target: Target): http.Agent {
+    let agent = this.agents.get(target.origin);
     if (agent === undefined) {
-      agent = makeAgent(url.protocol === "https:" ? https.Agent : http.Agent, this.base);
-      this.agents.set(url.origin, agent);
+      agent = makeAgent(target.secure ? https.Agent : http.Agent, this.base);
+      this.agents.set(target.origin, agent);
     }
     return agent;
   }
 
+  // Requests go to a handful of URLs: parse each once.
+  private readonly targets = new Map<string, Target>();
+
+  private target(href: string): Target {
+    let t = this.targets.get(href);
+    if (t === undefined) {
+      const url = new URL(href);
+      t = {
+        origin: url.origin, secure: url.protocol === "https:", protocol: url.protocol,
+        hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+        port: url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port), path: url.pathname + url.search,
+      };
+      if (this.targets.size > 256) this.targets.clear();
+      this.targets.set(href, t);
+    }
+    return t;
+  }
+
   request(req: TransportRequest): Promise<TransportResponse> {
     return new Promise((resolve, reject) => {
-      const url = new URL(req.url);
-      const secure = url.protocol === "https:";
+      const target = this.target(req.url);
+      const secure = target.secure;
       const headers: Record<string, string | number> = { ...req.headers, "accept-encoding": "gzip, deflate" };
-      if (req.body !== undefined) headers["content-length"] = req.body.byteLength;
+      if (req.body !== undefined) headers["content-length"] = typeof req.body === "string" ? Buffer.byteLength(req.body) : req.body.byteLength;
       let connected = false;
       let reused = false;
       let settled = false;
@@ -152,10 +183,12 @@ export class NodeTransport implements Transport {
       };
       const fresh = this.freshSocketsForWrites && !req.idempotent;
       if (fresh) headers.connection = "close";
-      const agent = fresh ? makeAgent(secure ? https.Agent : http.Agent, { ...this.base, keepAlive: false }) : this.agentFor(url);
+      const agent = fresh ? makeAgent(secure ? https.Agent : http.Agent, { ...this.base, keepAlive: false }) : this.agentFor(target);
       let outgoing: http.ClientRequest;
       try {
-        outgoing = (secure ? https : http).request(url, { method: req.method, headers, agent });
+        outgoing = (secure ? https : http).request({
+          protocol: target.protocol, hostname: target.hostname, port: target.port, path: target.path, method: req.method, headers, agent,
+        });
       } catch (err) {
         // node:http validates the request head synchronously: nothing was sent.
         reject(new TransportError(err instanceof Error ? err.message : String(err), false, (err as { code?: string }).code, err));
@@ -192,7 +225,9 @@ export class NodeTransport implements Transport {
         res.on("end", () => {
           if (settled) return;
           if (!res.complete) return fail(new TransportError("response body incomplete: connection closed", true, "ECONNRESET"), true);
-          decompress(Buffer.concat(chunks), res.headers["content-encoding"]).then((body) => {
+          const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+          const encoding = res.headers["content-encoding"];
+          const done = (body: Buffer): void => {
             if (settled) return;
             settled = true;
             req.signal.removeEventListener("abort", onAbort);
@@ -202,12 +237,16 @@ export class NodeTransport implements Transport {
               header,
               body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
             });
-          }, (err: unknown) => fail(new TransportError(`cannot decode response body: ${err instanceof Error ? err.message : String(err)}`, true, "EDECODE", err), true));
+          };
+          if (encoding === undefined || encoding === "identity") return done(raw);
+          decompress(raw, encoding).then(done, (err: unknown) =>
+            fail(new TransportError(`cannot decode response body: ${err instanceof Error ? err.message : String(err)}`, true, "EDECODE", err), true));
         });
       });
       if (req.signal.aborted) return onAbort();
       req.signal.addEventListener("abort", onAbort, { once: true });
-      outgoing.end(req.body === undefined ? undefined : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength));
+      const body = req.body;
+      outgoing.end(body === undefined || typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
     });
   }
 

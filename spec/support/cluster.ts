@@ -120,7 +120,7 @@ class Handle implements ClusterHandle {
 // `compress` specs: an app that gzips its requests needs it in http.cors.allow-headers too.
 const BROWSER_CORS = {
   allowOrigin: "*",
-  allowHeaders: "X-Requested-With,Content-Type,Content-Length,Content-Encoding,Authorization,Default-Schema,X-App",
+  allowHeaders: "X-Requested-With,Content-Type,Content-Length,Content-Encoding,Authorization,Default-Schema,X-App,X-Trace-Id,X-Tenant",
 };
 const inBrowser = typeof (globalThis as { document?: unknown }).document !== "undefined";
 
