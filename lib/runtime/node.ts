@@ -6,13 +6,14 @@
  */
 import { readFileSync } from "node:fs";
 import http from "node:http";
-import https from "node:https";
+import { createRequire } from "node:module";
+import type * as HttpsModule from "node:https";
 import type { Socket } from "node:net";
 import process from "node:process";
-import { Readable } from "node:stream";
-import { createSecureContext } from "node:tls";
-import { X509Certificate, createPrivateKey } from "node:crypto";
-import zlib from "node:zlib";
+import type * as StreamModule from "node:stream";
+import type * as TlsModule from "node:tls";
+import type * as CryptoModule from "node:crypto";
+import type * as ZlibModule from "node:zlib";
 import { InterfaceError } from "../errors.js";
 import type { Platform, TlsSocketOptions } from "../options.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
@@ -48,7 +49,23 @@ interface Target {
   path: string;
 }
 
-type AgentOptions = https.AgentOptions & { tcpKeepalive: boolean; keepidle: number; interval?: number; count?: number };
+// node:https (with tls), zlib, stream and crypto cost ~20 ms to load: load them when first needed,
+// so that importing the package stays cheap for plain-http users (process.getBuiltinModule: Node
+// ≥ 20.16, Deno 2, Bun; createRequire before).
+const builtin: (id: string) => unknown = typeof process.getBuiltinModule === "function"
+  ? (id) => process.getBuiltinModule(id)
+  : createRequire(`${process.cwd()}/`); // Node before 20.16
+const lazy = <T>(id: string): (() => T) => {
+  let mod: T | undefined;
+  return () => (mod ??= builtin(id) as T);
+};
+const httpsModule = lazy<typeof HttpsModule>("node:https");
+const tlsModule = lazy<typeof TlsModule>("node:tls");
+const cryptoModule = lazy<typeof CryptoModule>("node:crypto");
+const zlibModule = lazy<typeof ZlibModule>("node:zlib");
+const streamModule = lazy<typeof StreamModule>("node:stream");
+
+type AgentOptions = HttpsModule.AgentOptions & { tcpKeepalive: boolean; keepidle: number; interval?: number; count?: number };
 
 function applyKeepalive(socket: Socket, o: AgentOptions): void {
   if (!o.tcpKeepalive) {
@@ -82,6 +99,7 @@ function decompress(body: Buffer, encoding: string | undefined): Promise<Buffer>
   if (enc === undefined || enc === "" || enc === "identity") return Promise.resolve(body);
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, out: Buffer): void => (err ? reject(err) : resolve(out));
+    const zlib = zlibModule();
     if (enc === "gzip" || enc === "x-gzip") zlib.gunzip(body, done);
     else if (enc === "deflate") zlib.inflate(body, (err, out) => (err ? zlib.inflateRaw(body, done) : resolve(out)));
     else if (enc === "br") zlib.brotliDecompress(body, done);
@@ -124,10 +142,10 @@ export class NodeTransport implements Transport {
       try {
         // OpenSSL skips CA blocks it cannot parse, so parse every certificate explicitly.
         for (const pem of [opts.caCert, opts.certFile]) {
-          for (const block of pem?.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []) new X509Certificate(block);
+          for (const block of pem?.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []) new (cryptoModule().X509Certificate)(block);
         }
-        if (opts.keyFile !== undefined) createPrivateKey(opts.keyFile);
-        createSecureContext({ ca: this.base.ca, cert: this.base.cert, key: this.base.key });
+        if (opts.keyFile !== undefined) cryptoModule().createPrivateKey(opts.keyFile);
+        tlsModule().createSecureContext({ ca: this.base.ca, cert: this.base.cert, key: this.base.key });
       } catch (err) {
         throw new InterfaceError(`Invalid TLS material in caCert/certFile/keyFile: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
@@ -137,7 +155,7 @@ export class NodeTransport implements Transport {
   private agentFor(target: Target): http.Agent {
     let agent = this.agents.get(target.origin);
     if (agent === undefined) {
-      agent = makeAgent(target.secure ? https.Agent : http.Agent, this.base);
+      agent = makeAgent(target.secure ? httpsModule().Agent : http.Agent, this.base);
       this.agents.set(target.origin, agent);
     }
     return agent;
@@ -183,10 +201,10 @@ export class NodeTransport implements Transport {
       };
       const fresh = this.freshSocketsForWrites && !req.idempotent;
       if (fresh) headers.connection = "close";
-      const agent = fresh ? makeAgent(secure ? https.Agent : http.Agent, { ...this.base, keepAlive: false }) : this.agentFor(target);
+      const agent = fresh ? makeAgent(secure ? httpsModule().Agent : http.Agent, { ...this.base, keepAlive: false }) : this.agentFor(target);
       let outgoing: http.ClientRequest;
       try {
-        outgoing = (secure ? https : http).request({
+        outgoing = (secure ? httpsModule() : http).request({
           protocol: target.protocol, hostname: target.hostname, port: target.port, path: target.path, method: req.method, headers, agent,
         });
       } catch (err) {
@@ -213,8 +231,9 @@ export class NodeTransport implements Transport {
           settled = true;
           req.signal.removeEventListener("abort", onAbort);
           const enc = res.headers["content-encoding"];
-          const source = enc === "gzip" || enc === "deflate" ? res.pipe(enc === "gzip" ? zlib.createGunzip() : zlib.createInflate()) : res;
-          const stream = Readable.toWeb(source) as unknown as ReadableStream<Uint8Array>;
+          const zlib = enc === "gzip" || enc === "deflate" ? zlibModule() : undefined;
+          const source = zlib === undefined ? res : res.pipe(enc === "gzip" ? zlib.createGunzip() : zlib.createInflate());
+          const stream = streamModule().Readable.toWeb(source) as unknown as ReadableStream<Uint8Array>;
           resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", header, body: new Uint8Array(0), stream });
           return;
         }
