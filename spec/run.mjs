@@ -1,11 +1,11 @@
 // `npm test`: builds the library and the specs, type-checks, starts the fake CrateDB control
 // server, runs every lane and ends with the line `N passed, M failed` that CI reads.
 import { build } from "esbuild";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { buildLibrary } from "../build.mjs";
+import { runLane, startControl } from "./runtimes/process.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -50,46 +50,13 @@ function typecheck() {
   }
 }
 
-function startControl() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, "build/support/control-server.mjs")], { stdio: ["pipe", "pipe", "inherit"] });
-    const lines = createInterface({ input: child.stdout });
-    lines.on("line", (line) => {
-      const m = /^CONTROL_URL=(\S+)/.exec(line);
-      if (m) resolve({ url: m[1], stop: () => child.kill("SIGTERM") });
-    });
-    child.once("exit", (code) => reject(new Error(`control server exited (${code})`)));
-  });
-}
 
-function runLane(name, command, argv, env) {
-  return new Promise((resolve) => {
-    const child = spawn(command, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
-    let result;
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const m = /^LANE_RESULT (.*)$/.exec(line);
-      const total = /^(\d+) passed, (\d+) failed$/.exec(line);
-      if (m) result = JSON.parse(m[1]);
-      else if (total) result = { passed: Number(total[1]), failed: Number(total[2]), notApplicable: 0 };
-      else console.log(line);
-    });
-    child.once("close", (code) => {
-      if (!result) {
-        console.log(`${name}: the lane ended (exit ${code}) without a result`);
-        result = { passed: 0, failed: 1, notApplicable: 0 };
-      } else if (code !== 0 && result.failed === 0) {
-        result.failed = 1;
-      }
-      resolve(result);
-    });
-  });
-}
 
 const started = Date.now();
 await buildLibrary();
 await buildSpecs();
 const results = [["typecheck", typecheck()]];
-const control = await startControl();
+const control = await startControl(join(root, "build/support/control-server.mjs"));
 try {
   const env = { CRATEDB_FETCH_CONTROL: control.url };
   for (const lane of lanes) {

@@ -2,17 +2,22 @@
 // runs spec/soak/soak.spec.ts (Node by default; `--lanes node,deno,bun` for others) and ends with
 // the line `N passed, M failed`. Env: SOAK_QUERIES (20000), SOAK_IN_FLIGHT (32).
 import { build } from "esbuild";
-import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { buildLibrary } from "../../build.mjs";
 import { mochaArgs, root } from "../runtimes/bundle.mjs";
+import { runLane, startControl } from "../runtimes/process.mjs";
 
 const args = process.argv.slice(2);
 const lanes = (args.includes("--lanes") ? args[args.indexOf("--lanes") + 1] : "node").split(",");
 const out = join(root, "build/soak");
 const ENTRY = { node: "node", deno: "deno", bun: "bun" };
+
+function laneCommand(lane, file) {
+  if (lane === "node") return [process.execPath, mochaArgs([file])];
+  if (lane === "deno") return [join(root, "node_modules/.bin/deno"), ["run", "-A", ...mochaArgs([file])]];
+  return [join(root, "node_modules/.bin/bun"), ["--bun", ...mochaArgs([file])]];
+}
 
 async function bundle(lane) {
   const outdir = join(out, lane);
@@ -37,40 +42,7 @@ async function bundle(lane) {
   return join(outdir, "soak.spec.mjs");
 }
 
-function startControl() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(out, "control-server.mjs")], { stdio: ["pipe", "pipe", "inherit"] });
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const m = /^CONTROL_URL=(\S+)/.exec(line);
-      if (m) resolve({ url: m[1], stop: () => child.kill("SIGTERM") });
-    });
-    child.once("exit", (code) => reject(new Error(`control server exited (${code})`)));
-  });
-}
 
-function runLane(lane, file, env) {
-  const [command, argv, extraEnv] = lane === "node" ? [process.execPath, mochaArgs([file]), {}]
-    : lane === "deno" ? [join(root, "node_modules/.bin/deno"), ["run", "-A", ...mochaArgs([file])], { DENO_DIR: join(root, ".deno"), DENO_NO_UPDATE_CHECK: "1" }]
-      : [join(root, "node_modules/.bin/bun"), ["--bun", ...mochaArgs([file])], {}];
-  return new Promise((resolve) => {
-    const child = spawn(command, argv, { cwd: root, env: { ...process.env, ...env, ...extraEnv }, stdio: ["ignore", "pipe", "inherit"] });
-    let result;
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const m = /^LANE_RESULT (.*)$/.exec(line);
-      if (m) result = JSON.parse(m[1]);
-      else console.log(line);
-    });
-    child.once("close", (code) => {
-      if (!result) {
-        console.log(`${lane}: the soak ended (exit ${code}) without a result`);
-        result = { passed: 0, failed: 1, notApplicable: 0 };
-      } else if (code !== 0 && result.failed === 0) {
-        result.failed = 1;
-      }
-      resolve(result);
-    });
-  });
-}
 
 const started = Date.now();
 rmSync(out, { recursive: true, force: true });
@@ -81,7 +53,7 @@ await build({
   outfile: join(out, "control-server.mjs"),
   bundle: true, format: "esm", platform: "node", target: "es2022", external: ["node:*"], logLevel: "warning",
 });
-const control = await startControl();
+const control = await startControl(join(out, "control-server.mjs"));
 let passed = 0;
 let failed = 0;
 try {
@@ -92,7 +64,7 @@ try {
       continue;
     }
     console.log(`\n=== soak: ${lane} ===`);
-    const r = await runLane(lane, await bundle(lane), { CRATEDB_FETCH_CONTROL: control.url });
+    const r = await runLane(`soak: ${lane}`, ...laneCommand(lane, await bundle(lane)), { CRATEDB_FETCH_CONTROL: control.url, DENO_DIR: join(root, ".deno"), DENO_NO_UPDATE_CHECK: "1" });
     console.log(`${lane}: ${r.passed} passed, ${r.failed} failed, ${r.notApplicable} not applicable`);
     passed += r.passed;
     failed += r.failed;

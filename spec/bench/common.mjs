@@ -1,0 +1,75 @@
+// Runtime-neutral measurement helpers (Node, Bun, Deno): bounded bursts, interleaved rounds, stats.
+
+export const now = () => performance.now();
+
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export function median(values) {
+  return quantile([...values].sort((a, b) => a - b), 0.5);
+}
+
+/** Median, quartiles and relative IQR (noise) of a list of per-round values. */
+export function summary(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const med = quantile(s, 0.5);
+  const q1 = quantile(s, 0.25);
+  const q3 = quantile(s, 0.75);
+  return { median: med, q1, q3, min: s[0], max: s[s.length - 1], n: s.length, riqr: med === 0 ? 0 : (q3 - q1) / med };
+}
+
+/**
+ * Runs `op` with `concurrency` workers until `maxOps` operations were started or `maxMs` passed
+ * (both bounds always apply). Per-operation latencies (ms) are appended to `latencies` when given.
+ */
+export async function burst(op, { concurrency = 1, maxOps = 1e9, maxMs = 500, latencies } = {}) {
+  const t0 = now();
+  const deadline = t0 + maxMs;
+  let started = 0;
+  let done = 0;
+  async function worker() {
+    while (started < maxOps && now() < deadline) {
+      started++;
+      const s = latencies === undefined ? 0 : now();
+      await op();
+      if (latencies !== undefined) latencies.push(now() - s);
+      done++;
+    }
+  }
+  const workers = [];
+  for (let i = 0; i < concurrency; i++) workers.push(worker());
+  await Promise.all(workers);
+  const ms = now() - t0;
+  return { ops: done, ms, perSec: (done / ms) * 1000 };
+}
+
+/**
+ * Interleaved rounds: in round r every client runs once, the order rotated by r (A B C, B C A, …),
+ * after `warmupRounds` unrecorded rounds. `measure(client, warmup)` returns a number or an object;
+ * `between()` runs before each measurement (e.g. a GC). Returns { name: results[] }.
+ */
+export async function rounds(clients, measure, { rounds: n, warmupRounds = 1, between, maxMs = Infinity } = {}) {
+  const out = Object.fromEntries(clients.map((c) => [c.name, []]));
+  const t0 = now();
+  for (let r = -warmupRounds; r < n; r++) {
+    if (r >= 1 && now() - t0 > maxMs) break; // time bound: keep at least one recorded round
+    const k = ((r % clients.length) + clients.length) % clients.length;
+    const order = [...clients.slice(k), ...clients.slice(0, k)];
+    for (const c of order) {
+      if (between) await between();
+      const v = await measure(c, r < 0);
+      if (r >= 0) out[c.name].push(v);
+    }
+  }
+  return out;
+}
+
+/** Summaries of one field of per-round result objects. */
+export function field(results, key) {
+  return summary(results.map((r) => (typeof r === "number" ? r : r[key])));
+}

@@ -1,0 +1,8 @@
+// Bundled by run.mjs (esbuild) into build/bench/decode.mjs: the library's own decoding of a
+// `/_sql` answer, without any network: toSqlResult on a fake Answer.
+import { toSqlResult } from "../../lib/result.js";
+
+export function decode(body: Uint8Array, int64: "number" | "bigint" | "string"): unknown[][] {
+  const answer = { status: 200, statusText: "OK", header: () => null, body, server: "bench", redact: (text: string) => text };
+  return toSqlResult<unknown[]>(answer, { int64, numeric: "number" }, undefined, "array").rows;
+}

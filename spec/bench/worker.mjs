@@ -1,0 +1,64 @@
+// One client in a process of its own (forked by node-scenarios.mjs with --expose-gc), so that clients
+// do not share JIT state, inline caches or heap. It runs only when the coordinator asks, so only
+// one client is busy at any time (interleaved rounds, no competition for the CPU).
+//   fork("worker.mjs", [client name, url, root])  →  messages { id, op, ... } → { id, result | error }
+import { burst, now } from "./common.mjs";
+import { makeClients } from "./clients.mjs";
+import { bulkArgs } from "./data.mjs";
+
+const [name, url, root] = process.argv.slice(2);
+const gc = globalThis.gc ?? (() => {});
+const [client] = await makeClients(url, root, [name]);
+let args;
+
+const replacer = (_k, v) => (typeof v === "bigint" ? `${v}n` : v);
+
+const ops = {
+  /** Runs a statement once; returns the row count and some rows as JSON (bigints as "…n"). */
+  async check({ stmt, sample = [0] }) {
+    const rows = await client.query(stmt);
+    return { rows: rows.length, sample: JSON.stringify(sample.map((i) => rows[i]), replacer) };
+  },
+  async bulkCheck({ stmt, n }) {
+    args ??= bulkArgs(n);
+    return { results: await client.bulk(stmt, args) };
+  },
+  /** A warm-up burst, then a measured one: queries/s, client CPU per query, latencies. */
+  async burst({ stmt, concurrency, maxMs, latency }) {
+    const op = () => client.query(stmt);
+    gc();
+    await burst(op, { concurrency, maxOps: concurrency * 4, maxMs: 50 });
+    const lat = latency ? [] : undefined;
+    const c0 = process.cpuUsage();
+    const b = await burst(op, { concurrency, maxMs, latencies: lat });
+    const cu = process.cpuUsage(c0);
+    return { qps: b.perSec, ops: b.ops, ms: b.ms, clientUsPerOp: (cu.user + cu.system) / b.ops, lat };
+  },
+  /** One query (or one bulk), after a GC: wall ms and client CPU ms. */
+  async one({ stmt, bulkRows, expectRows }) {
+    if (bulkRows) args ??= bulkArgs(bulkRows);
+    gc();
+    const c0 = process.cpuUsage();
+    const s = now();
+    const got = bulkRows ? await client.bulk(stmt, args) : (await client.query(stmt)).length;
+    const ms = now() - s;
+    const cu = process.cpuUsage(c0);
+    if (expectRows !== undefined && got !== expectRows) throw new Error(`${name}: ${got} rows, expected ${expectRows}`);
+    return { ms, cpuMs: (cu.user + cu.system) / 1000 };
+  },
+  async close() {
+    await client.close();
+    setImmediate(() => process.exit(0));
+    return {};
+  },
+};
+
+process.on("message", async ({ id, op, ...a }) => {
+  try {
+    process.send({ id, result: await ops[op](a) });
+  } catch (err) {
+    process.send({ id, error: String(err?.stack ?? err) });
+  }
+});
+process.on("disconnect", () => process.exit(0));
+process.send({ ready: true });
