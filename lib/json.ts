@@ -194,6 +194,8 @@ function decodeValue(v: unknown, type: ColType | undefined, opts: DecodeOptions,
  * BIGINT outside ±(2^53−1) throws DataError naming the column (never silently rounded).
  */
 export function decodeRows(rows: unknown[][], cols: readonly string[], types: readonly ColType[], opts: DecodeOptions, exact: boolean): void {
+  // parseBody only skips the exact path after checking every BIGINT is safe: nothing left to do.
+  if (!exact && opts.int64 === "number" && opts.numeric === "number") return;
   const needs: number[] = [];
   for (let c = 0; c < types.length; c++) {
     const t = types[c];

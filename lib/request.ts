@@ -188,7 +188,8 @@ export class Requester {
         if (hops > 0 && FAILOVER_STATUS.has(res.status)) {
           throw new ConnectionError(`Redirect target ${origin} answered ${res.status} ${res.statusText}`.trim(), { status: res.status, server: origin });
         }
-        return { ...res, server: origin, redact: this.redact };
+        // The transport's response object is ours: extend it rather than copy it.
+        return Object.assign(res, { server: origin, redact: this.redact });
       }
       if (hops >= MAX_REDIRECTS) throw new ProgrammingError(`Too many redirects (more than ${MAX_REDIRECTS}) for ${server.url + spec.path}`, { server: origin, status: res.status });
       let next: URL;
@@ -216,7 +217,7 @@ export class Requester {
   private async once(url: string, spec: RequestSpec, headers: Record<string, string>): Promise<TransportResponse> {
     const caller = spec.signal;
     const ms = spec.timeout ?? this.opts.timeout;
-    if (caller === undefined && ms === undefined) return this.exchange(url, spec, headers, NEVER);
+    if (caller === undefined && ms === undefined) return this.exchange(url, spec, headers, undefined);
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(caller?.reason);
     caller?.addEventListener("abort", onAbort, { once: true });
@@ -235,8 +236,9 @@ export class Requester {
     }
   }
 
-  private async exchange(url: string, spec: RequestSpec, headers: Record<string, string>, signal: AbortSignal): Promise<TransportResponse> {
-    const req: TransportRequest = { url, method: spec.method, headers, signal, idempotent: spec.retrySafe };
+  private async exchange(url: string, spec: RequestSpec, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<TransportResponse> {
+    const req: TransportRequest = { url, method: spec.method, headers, idempotent: spec.retrySafe };
+    if (signal !== undefined) req.signal = signal;
     if (spec.body !== undefined) req.body = spec.body;
     if (spec.stream === true) req.stream = true;
     const debug = this.opts.logger.debug;
@@ -247,6 +249,3 @@ export class Requester {
     return res;
   }
 }
-
-// The signal of requests without timeout or caller signal: nothing can abort them.
-const NEVER: AbortSignal = new AbortController().signal;

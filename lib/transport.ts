@@ -8,8 +8,8 @@ export interface TransportRequest {
   headers: Record<string, string>;
   /** Text is sent UTF-8 encoded. */
   body?: Uint8Array | string;
-  /** Aborts the attempt (caller abort or per-attempt timeout); the reason is the signal's. */
-  signal: AbortSignal;
+  /** Aborts the attempt (caller abort or per-attempt timeout); the reason is the signal's. None: never. */
+  signal?: AbortSignal;
   /** Resolve after the response head with the body as `stream` (blob downloads) instead of reading it. */
   stream?: boolean;
   /** The request may be sent twice without harm (read-only statements, GET, HEAD). */
@@ -131,11 +131,12 @@ export class FetchTransport implements Transport {
     let response: Response;
     try {
       const base = req.idempotent ? this.init : this.writeInit;
-      const init: RequestInit = { ...base, method: req.method, headers: req.headers, signal: req.signal, redirect: "manual" };
+      const init: RequestInit = { ...base, method: req.method, headers: req.headers, redirect: "manual" };
+      if (req.signal !== undefined) init.signal = req.signal;
       if (req.body !== undefined) init.body = req.body as Uint8Array<ArrayBuffer> | string;
       response = await fetchImpl(req.url, init);
     } catch (err) {
-      if (req.signal.aborted) throw req.signal.reason;
+      if (req.signal?.aborted) throw req.signal.reason;
       const te = toTransportError(err);
       const why = this.extras.explain?.(err, req);
       throw why === undefined ? te : new TransportError(`${te.message} (${why})`, te.sent, te.code, err);
@@ -145,9 +146,9 @@ export class FetchTransport implements Transport {
     // method surfaces as status 0, which the request loop reports.
     if (response.type === "opaqueredirect" && (req.method === "GET" || req.method === "HEAD")) {
       try {
-        response = await fetchImpl(req.url, { ...this.init, method: req.method, headers: req.headers, signal: req.signal, redirect: "follow" });
+        response = await fetchImpl(req.url, { ...this.init, method: req.method, headers: req.headers, redirect: "follow", ...(req.signal ? { signal: req.signal } : {}) });
       } catch (err) {
-        if (req.signal.aborted) throw req.signal.reason;
+        if (req.signal?.aborted) throw req.signal.reason;
         throw toTransportError(err);
       }
     }
@@ -159,7 +160,7 @@ export class FetchTransport implements Transport {
     try {
       body = new Uint8Array(await response.arrayBuffer());
     } catch (err) {
-      if (req.signal.aborted) throw req.signal.reason;
+      if (req.signal?.aborted) throw req.signal.reason;
       const e = toTransportError(err);
       throw new TransportError(`response body incomplete: ${e.message}`, true, e.code, err);
     }

@@ -9,7 +9,6 @@ import http from "node:http";
 import { createRequire } from "node:module";
 import type * as HttpsModule from "node:https";
 import type { Socket } from "node:net";
-import process from "node:process";
 import type * as StreamModule from "node:stream";
 import type * as TlsModule from "node:tls";
 import type * as CryptoModule from "node:crypto";
@@ -184,19 +183,21 @@ export class NodeTransport implements Transport {
       const target = this.target(req.url);
       const secure = target.secure;
       const headers: Record<string, string | number> = { ...req.headers, "accept-encoding": "gzip, deflate" };
-      if (req.body !== undefined) headers["content-length"] = typeof req.body === "string" ? Buffer.byteLength(req.body) : req.body.byteLength;
+      // Encode a text body once (Buffer.byteLength and end(string) would each encode it).
+      const body = typeof req.body === "string" ? Buffer.from(req.body) : req.body;
+      if (body !== undefined) headers["content-length"] = body.byteLength;
       let connected = false;
       let reused = false;
       let settled = false;
       const fail = (err: unknown, sent: boolean): void => {
         if (settled) return;
         settled = true;
-        req.signal.removeEventListener("abort", onAbort);
+        req.signal?.removeEventListener("abort", onAbort);
         const te = toTransportError(err);
         reject(new TransportError(te.message, sent && te.sent, te.code, err, reused));
       };
       const onAbort = (): void => {
-        fail(new TransportError("aborted", connected, "ABORT_ERR", req.signal.reason), connected);
+        fail(new TransportError("aborted", connected, "ABORT_ERR", req.signal?.reason), connected);
         outgoing.destroy();
       };
       const fresh = this.freshSocketsForWrites && !req.idempotent;
@@ -223,13 +224,14 @@ export class NodeTransport implements Transport {
       });
       outgoing.on("error", (err) => fail(err, connected));
       outgoing.on("response", (res) => {
+        const resHeaders = res.headers;
         const header = (name: string): string | null => {
-          const v = res.headers[name.toLowerCase()];
+          const v = resHeaders[name.toLowerCase()];
           return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
         };
         if (req.stream === true) {
           settled = true;
-          req.signal.removeEventListener("abort", onAbort);
+          req.signal?.removeEventListener("abort", onAbort);
           const enc = res.headers["content-encoding"];
           const zlib = enc === "gzip" || enc === "deflate" ? zlibModule() : undefined;
           const source = zlib === undefined ? res : res.pipe(enc === "gzip" ? zlib.createGunzip() : zlib.createInflate());
@@ -240,16 +242,19 @@ export class NodeTransport implements Transport {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("error", (err) => fail(new TransportError(`response body incomplete: ${err.message}`, true, "ECONNRESET", err), true));
-        res.on("aborted", () => fail(new TransportError("response body incomplete: connection closed", true, "ECONNRESET"), true));
+        res.on("close", () => {
+          if (!res.complete) fail(new TransportError("response body incomplete: connection closed", true, "ECONNRESET"), true);
+        });
         res.on("end", () => {
           if (settled) return;
           if (!res.complete) return fail(new TransportError("response body incomplete: connection closed", true, "ECONNRESET"), true);
           const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+          chunks.length = 0; // the kept-alive socket must not keep a large body reachable
           const encoding = res.headers["content-encoding"];
           const done = (body: Buffer): void => {
             if (settled) return;
             settled = true;
-            req.signal.removeEventListener("abort", onAbort);
+            req.signal?.removeEventListener("abort", onAbort);
             resolve({
               status: res.statusCode ?? 0,
               statusText: res.statusMessage ?? "",
@@ -262,10 +267,11 @@ export class NodeTransport implements Transport {
             fail(new TransportError(`cannot decode response body: ${err instanceof Error ? err.message : String(err)}`, true, "EDECODE", err), true));
         });
       });
-      if (req.signal.aborted) return onAbort();
-      req.signal.addEventListener("abort", onAbort, { once: true });
-      const body = req.body;
-      outgoing.end(body === undefined || typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      if (req.signal !== undefined) {
+        if (req.signal.aborted) return onAbort();
+        req.signal.addEventListener("abort", onAbort, { once: true });
+      }
+      outgoing.end(body === undefined || Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
     });
   }
 
