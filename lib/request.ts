@@ -214,10 +214,16 @@ export class Requester {
   }
 
   /** One HTTP exchange with the per-attempt timeout and the caller's signal. */
-  private async once(url: string, spec: RequestSpec, headers: Record<string, string>): Promise<TransportResponse> {
+  // Not async: the common case (no timeout, no signal) returns the transport's promise untouched,
+  // saving the extra promise hops of async wrappers on every request.
+  private once(url: string, spec: RequestSpec, headers: Record<string, string>): Promise<TransportResponse> {
+    if (spec.signal === undefined && (spec.timeout ?? this.opts.timeout) === undefined) return this.exchange(url, spec, headers, undefined);
+    return this.guarded(url, spec, headers);
+  }
+
+  private async guarded(url: string, spec: RequestSpec, headers: Record<string, string>): Promise<TransportResponse> {
     const caller = spec.signal;
     const ms = spec.timeout ?? this.opts.timeout;
-    if (caller === undefined && ms === undefined) return this.exchange(url, spec, headers, undefined);
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(caller?.reason);
     caller?.addEventListener("abort", onAbort, { once: true });
@@ -236,7 +242,7 @@ export class Requester {
     }
   }
 
-  private async exchange(url: string, spec: RequestSpec, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<TransportResponse> {
+  private exchange(url: string, spec: RequestSpec, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<TransportResponse> {
     const req: TransportRequest = { url, method: spec.method, headers, idempotent: spec.retrySafe };
     if (signal !== undefined) req.signal = signal;
     if (spec.body !== undefined) req.body = spec.body;
@@ -244,8 +250,9 @@ export class Requester {
     const debug = this.opts.logger.debug;
     if (debug === undefined) return this.transport.request(req);
     const started = Date.now();
-    const res = await this.transport.request(req);
-    debug.call(this.opts.logger, `${spec.method} ${url} → ${res.status} in ${Date.now() - started} ms`);
-    return res;
+    return this.transport.request(req).then((res) => {
+      debug.call(this.opts.logger, `${spec.method} ${url} → ${res.status} in ${Date.now() - started} ms`);
+      return res;
+    });
   }
 }

@@ -4,8 +4,8 @@
  * this is ~1.7× faster than `fetch` for small requests (docs/runtimes.md §5) and is the only way
  * to apply CA, client certificates, verification and TCP keepalive per connection.
  */
-import { readFileSync } from "node:fs";
-import http from "node:http";
+import type * as FsModule from "node:fs";
+import type * as HttpModule from "node:http";
 import { createRequire } from "node:module";
 import type * as HttpsModule from "node:https";
 import type { Socket } from "node:net";
@@ -28,7 +28,7 @@ const CAN_TUNE_PROBES = major > 26 || (major === 26 && minor >= 4);
 /** Node: every option can be honoured, except keepalive interval/count before Node 26.4. */
 export const nodePlatform: Platform = {
   name: `Node.js ${process.versions.node}`,
-  readFile: (path) => readFileSync(path, "utf8"),
+  readFile: (path) => fsModule().readFileSync(path, "utf8"),
   unsupported(option, o) {
     if (o.fetch !== undefined) return "with a custom 'fetch', TLS and socket options belong to that fetch";
     if ((option === "socketTcpKeepintvl" || option === "socketTcpKeepcnt") && !CAN_TUNE_PROBES) {
@@ -58,7 +58,9 @@ const lazy = <T>(id: string): (() => T) => {
   let mod: T | undefined;
   return () => (mod ??= builtin(id) as T);
 };
+const httpModule = lazy<typeof HttpModule>("node:http");
 const httpsModule = lazy<typeof HttpsModule>("node:https");
+const fsModule = lazy<typeof FsModule>("node:fs");
 const tlsModule = lazy<typeof TlsModule>("node:tls");
 const cryptoModule = lazy<typeof CryptoModule>("node:crypto");
 const zlibModule = lazy<typeof ZlibModule>("node:zlib");
@@ -77,7 +79,7 @@ function applyKeepalive(socket: Socket, o: AgentOptions): void {
   }
 }
 
-function makeAgent(Base: typeof http.Agent, o: AgentOptions): http.Agent {
+function makeAgent(Base: typeof HttpModule.Agent, o: AgentOptions): HttpModule.Agent {
   // The base class already sets SO_KEEPALIVE with keepAliveMsecs (= the idle time) on every idle
   // socket; only other settings need a second call.
   if (o.tcpKeepalive && o.interval === undefined && o.count === undefined) return new Base(o);
@@ -107,7 +109,7 @@ function decompress(body: Buffer, encoding: string | undefined): Promise<Buffer>
 }
 
 export class NodeTransport implements Transport {
-  private readonly agents = new Map<string, http.Agent>();
+  private readonly agents = new Map<string, HttpModule.Agent>();
   private readonly base: AgentOptions;
   private readonly configured = new WeakSet<Socket>();
 
@@ -151,10 +153,10 @@ export class NodeTransport implements Transport {
     }
   }
 
-  private agentFor(target: Target): http.Agent {
+  private agentFor(target: Target): HttpModule.Agent {
     let agent = this.agents.get(target.origin);
     if (agent === undefined) {
-      agent = makeAgent(target.secure ? httpsModule().Agent : http.Agent, this.base);
+      agent = makeAgent(target.secure ? httpsModule().Agent : httpModule().Agent, this.base);
       this.agents.set(target.origin, agent);
     }
     return agent;
@@ -202,10 +204,10 @@ export class NodeTransport implements Transport {
       };
       const fresh = this.freshSocketsForWrites && !req.idempotent;
       if (fresh) headers.connection = "close";
-      const agent = fresh ? makeAgent(secure ? httpsModule().Agent : http.Agent, { ...this.base, keepAlive: false }) : this.agentFor(target);
-      let outgoing: http.ClientRequest;
+      const agent = fresh ? makeAgent(secure ? httpsModule().Agent : httpModule().Agent, { ...this.base, keepAlive: false }) : this.agentFor(target);
+      let outgoing: HttpModule.ClientRequest;
       try {
-        outgoing = (secure ? httpsModule() : http).request({
+        outgoing = (secure ? httpsModule() : httpModule()).request({
           protocol: target.protocol, hostname: target.hostname, port: target.port, path: target.path, method: req.method, headers, agent,
         });
       } catch (err) {
