@@ -324,7 +324,7 @@ export class FakeNode {
 }
 
 /** Netty's `HttpContentDecompressor`: gzip/x-gzip/deflate/x-deflate are inflated, other encodings pass through. */
-function decodeBody(wire: Buffer, encoding: string | undefined): Buffer {
+export function decodeBody(wire: Buffer, encoding: string | undefined): Buffer {
   const enc = (encoding ?? "").trim().toLowerCase();
   if (wire.length === 0) return wire;
   if (enc === "gzip" || enc === "x-gzip") return zlib.gunzipSync(wire);

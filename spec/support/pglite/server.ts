@@ -10,9 +10,9 @@
  */
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import * as zlib from "node:zlib";
 import type { ClusterOptions } from "../cluster-api.js";
 import { writeReply } from "../fake/faults.js";
+import { decodeBody } from "../fake/node.js";
 import { admit, corsHeaders, isBrowser, notFound, type RequestInfo } from "../fake/http.js";
 import { JsonNumber, prettyJackson, stringify } from "../fake/json.js";
 import { emptyReply, jsonReply, textReply, type Reply } from "../fake/reply.js";
@@ -62,20 +62,6 @@ function duration(startMs: number): JsonNumber {
   return new JsonNumber(text.includes(".") ? text : text + ".0");
 }
 
-/** Netty's `HttpContentDecompressor`: gzip/deflate request bodies are inflated. */
-function decodeBody(wire: Buffer, encoding: string | undefined): Buffer {
-  const enc = (encoding ?? "").trim().toLowerCase();
-  if (wire.length === 0) return wire;
-  if (enc === "gzip" || enc === "x-gzip") return zlib.gunzipSync(wire);
-  if (enc === "deflate" || enc === "x-deflate") {
-    try {
-      return zlib.inflateSync(wire);
-    } catch {
-      return zlib.inflateRawSync(wire);
-    }
-  }
-  return wire;
-}
 
 function resultJson(r: SqlResult, types: boolean, d: JsonNumber): string {
   if (r.kind === "rows") {
