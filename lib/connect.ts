@@ -1,7 +1,8 @@
 /** `connect()` for a platform: resolve options once, pick the transport, no I/O. */
 import { Connection } from "./connection.js";
 import { InterfaceError } from "./errors.js";
-import { resolveOptions, type ConnectOptions, type Platform, type ResolvedOptions } from "./options.js";
+import type { ConnectOptions, Platform, ResolvedOptions } from "./options.js";
+import { resolveOptions } from "./resolve.js";
 import type { Transport } from "./transport.js";
 
 /** The signature of `connect()`. */

@@ -2,7 +2,8 @@
 import { BlobContainer } from "./blob.js";
 import { InterfaceError, ProgrammingError } from "./errors.js";
 import { encodeBody } from "./json.js";
-import { checkTimeout, type RequestOptions, type ResolvedOptions } from "./options.js";
+import type { RequestOptions, ResolvedOptions } from "./options.js";
+import { checkTimeout } from "./resolve.js";
 import { Requester, type Answer, type RequestSpec } from "./request.js";
 import { readJson, toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
 import { parseServer, type ServerEntry } from "./servers.js";

@@ -6,7 +6,8 @@
  * after the first counts against `maxRetries`; with `backoffFactor` 0 stop once every server failed.
  */
 import { ConnectionError, CrateDBError, ProgrammingError } from "./errors.js";
-import { basic, type ResolvedOptions } from "./options.js";
+import type { ResolvedOptions } from "./options.js";
+import { basic } from "./resolve.js";
 import { ServerPool } from "./pool.js";
 import type { ServerEntry } from "./servers.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
