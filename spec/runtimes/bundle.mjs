@@ -7,10 +7,10 @@ import { join } from "node:path";
 export const root = new URL("../..", import.meta.url).pathname;
 export const specFiles = () => readdirSync(join(root, "spec")).filter((f) => f.endsWith(".spec.ts")).map((f) => join(root, "spec", f));
 
-/** One `.spec.mjs` per spec file in `outdir`, importing `dist/<entry>.js`, chai and mocha externally. */
-export async function bundleSpecs({ entry, outdir, platform = "neutral" }) {
+/** One `.spec.mjs` per spec file (default: spec/*.spec.ts) in `outdir`, importing `dist/<entry>.js`, chai and mocha externally. */
+export async function bundleSpecs({ entry, outdir, platform = "neutral", entryPoints = specFiles() }) {
   await build({
-    entryPoints: specFiles(),
+    entryPoints,
     outdir,
     outExtension: { ".js": ".mjs" },
     bundle: true,

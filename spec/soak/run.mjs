@@ -5,7 +5,7 @@ import { build } from "esbuild";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildLibrary } from "../../build.mjs";
-import { mochaArgs, root } from "../runtimes/bundle.mjs";
+import { bundleSpecs, mochaArgs, root } from "../runtimes/bundle.mjs";
 import { runLane, startControl } from "../runtimes/process.mjs";
 
 const args = process.argv.slice(2);
@@ -21,24 +21,7 @@ function laneCommand(lane, file) {
 
 async function bundle(lane) {
   const outdir = join(out, lane);
-  await build({
-    entryPoints: [join(root, "spec/soak/soak.spec.ts")],
-    outdir,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    format: "esm",
-    platform: lane === "node" ? "node" : "neutral",
-    target: "es2022",
-    external: ["chai", "mocha", "node:*"],
-    sourcemap: "inline",
-    logLevel: "warning",
-    plugins: [{
-      name: "cratedb-fetch-dist",
-      setup(b) {
-        b.onResolve({ filter: /^cratedb-fetch$/ }, () => ({ path: join(root, "dist", `${ENTRY[lane]}.js`), external: true }));
-      },
-    }],
-  });
+  await bundleSpecs({ entry: ENTRY[lane], outdir, platform: lane === "node" ? "node" : "neutral", entryPoints: [join(root, "spec/soak/soak.spec.ts")] });
   return join(outdir, "soak.spec.mjs");
 }
 

@@ -9,7 +9,7 @@ import * as https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import * as zlib from "node:zlib";
-import type { ClusterOptions, NodeStats, SeenRequest } from "../cluster-api.js";
+import type { ClusterOptions, Fault, NodeStats, SeenRequest } from "../cluster-api.js";
 import type { ServerCerts } from "./certs.js";
 import { executes, FaultBook, syntheticReply, writeReply, writeWithFault } from "./faults.js";
 import { BlobBody, handleBlob, writeBlobReply, type BlobNode } from "./blobs.js";
@@ -195,20 +195,7 @@ export class FakeNode {
     const preflight = o.cors !== undefined && req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined;
     const fault = preflight ? undefined : this.cluster.faults.take(this.index, url, () => statementOf(body));
 
-    if (fault && !executes(fault)) {
-      seen.user = authenticate(o, info).user;
-      if (fault.kind === "reset-before-headers") {
-        socket.destroy();
-        return;
-      }
-      if (fault.kind === "hang") return; // the socket is destroyed by stopNode / cluster close
-      const synthetic = syntheticReply(fault, (n) => this.cluster.nodeUrl(n), stripped ?? url);
-      if (synthetic) {
-        if (!synthetic.headers.some(([k]) => k === "access-control-allow-origin")) synthetic.headers.push(...corsHeaders(o, req.headers));
-        writeReply(res, synthetic);
-        return;
-      }
-    }
+    if (fault && !executes(fault) && (await this.answerInstead(fault, req, res, socket, seen, info, stripped ?? url))) return;
 
     let reply: Reply;
     if (decodeError !== undefined) {
@@ -259,6 +246,28 @@ export class FakeNode {
     return seen;
   }
 
+  /**
+   * A fault that replaces the answer (reset, hang, status, html, respond, redirect): answers without
+   * executing and returns true; false when the fault has no reply of its own. `drain` reads a body
+   * that was not read yet (blobs stream theirs).
+   */
+  private async answerInstead(fault: Fault, req: http.IncomingMessage, res: http.ServerResponse, socket: Socket, seen: SeenRequest,
+    info: RequestInfo, path: string, drain?: () => Promise<unknown>): Promise<boolean> {
+    const o = this.cluster.options;
+    seen.user = authenticate(o, info).user;
+    if (fault.kind === "reset-before-headers") {
+      socket.destroy();
+      return true;
+    }
+    if (fault.kind === "hang") return true; // the socket is destroyed by stopNode / cluster close
+    await drain?.();
+    const synthetic = syntheticReply(fault, (n) => this.cluster.nodeUrl(n), path);
+    if (!synthetic) return false;
+    if (!synthetic.headers.some(([k]) => k === "access-control-allow-origin")) synthetic.headers.push(...corsHeaders(o, req.headers));
+    writeReply(res, synthetic);
+    return true;
+  }
+
   private clientCertCn(socket: AnySocket): string | undefined {
     const tlsSocket = socket as TLSSocket;
     return tlsSocket.encrypted && tlsSocket.authorized ? (tlsSocket.getPeerCertificate()?.subject?.CN as string | undefined) : undefined;
@@ -279,21 +288,7 @@ export class FakeNode {
     const preflight = o.cors !== undefined && method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined;
     const fault = preflight ? undefined : this.cluster.faults.take(this.index, req.url ?? "/", () => undefined);
 
-    if (fault && !executes(fault)) {
-      seen.user = authenticate(o, info).user;
-      if (fault.kind === "reset-before-headers") {
-        socket.destroy();
-        return;
-      }
-      if (fault.kind === "hang") return; // the socket is destroyed by stopNode / cluster close
-      await body.read().catch(() => 0);
-      const synthetic = syntheticReply(fault, (n) => this.cluster.nodeUrl(n), stripped);
-      if (synthetic) {
-        if (!synthetic.headers.some(([k]) => k === "access-control-allow-origin")) synthetic.headers.push(...corsHeaders(o, req.headers));
-        writeReply(res, synthetic);
-        return;
-      }
-    }
+    if (fault && !executes(fault) && (await this.answerInstead(fault, req, res, socket, seen, info, stripped, () => body.read().catch(() => 0)))) return;
 
     const admitted = admit(o, info);
     seen.user = admitted.user;
