@@ -47,6 +47,15 @@ export function encodeBody(payload: { stmt: string; args?: unknown[]; bulk_args?
           throw new InterfaceError(`Cannot send a ${typeof value} as a parameter ('${key}')`);
         case "object":
           if (value === null || Array.isArray(value)) return value;
+          // A boxed Number is unboxed by JSON.stringify only after the replacer: check its value here.
+          if (value instanceof Number) {
+            const n = value.valueOf();
+            if (Number.isInteger(n) && !Number.isSafeInteger(n) && Math.abs(n) < 1e21) {
+              sawBigint = true;
+              return BIGINT_TAG + BigInt(n).toString();
+            }
+            return n;
+          }
           if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet ||
             ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Promise || value instanceof RegExp) {
             throw new InterfaceError(`Cannot send a ${describe(value)} as a parameter ('${key}'): convert it to an array, object, string or number first`);

@@ -26,6 +26,12 @@ describe("Parameters on the wire", () => {
       .to.equal('[9007199254740993,[-9223372036854775808],{"big":12345678901234567890}]');
   });
 
+  it("sends integer numbers beyond 2^53 (also boxed) with their exact digits", async () => {
+    // eslint-disable-next-line no-new-wrappers
+    expect(await sentArgs([2 ** 60, [new Number(51884964016099130)], -(2 ** 63)]))
+      .to.equal("[1152921504606846976,[51884964016099128],-9223372036854775808]");
+  });
+
   it("sends Date as epoch milliseconds", async () => {
     expect(await sentArgs([new Date(Date.UTC(2015, 1, 28, 7, 31, 40)), [new Date(0)]])).to.equal("[1425108700000,[0]]");
   });
