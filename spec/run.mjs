@@ -76,6 +76,9 @@ for (const [name, r] of results) {
   passed += r.passed;
   failed += r.failed;
 }
+// Failures are listed again here, next to the closing line, so a log that keeps only its tail names them.
+const failures = results.flatMap(([name, r]) => (r.failures ?? []).map((f) => `${name}: ${f}`));
+if (failures.length) console.log(`failing:\n${failures.map((f) => `  ${f}`).join("\n")}`);
 console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

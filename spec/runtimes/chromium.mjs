@@ -297,5 +297,8 @@ failed.forEach((f, i) => {
 });
 if (pending.length) console.log("");
 for (const p of pending) console.log(`  not applicable: ${p.fullTitle}: ${p.reason ?? "skipped without a reason"}`);
-laneResult({ passed: passed.length, failed: failed.length, notApplicable: pending.length });
+laneResult({
+  passed: passed.length, failed: failed.length, notApplicable: pending.length,
+  failures: failed.map((f) => `${f.fullTitle}: ${String(f.error.message).split("\n")[0].slice(0, 300)}`),
+});
 process.exit(failed.length ? 1 : 0);

@@ -49,7 +49,7 @@ export async function laneWithExample(command, argv, env, ...examples) {
   if (!process.env.SPEC_GREP || /example/.test(process.env.SPEC_GREP)) {
     for (const example of examples) {
       if (await runExample(example)) result.passed++;
-      else result.failed++;
+      else result.failed++, (result.failures ??= []).push(`example ${example}: see its output above`);
     }
   }
   console.log(`LANE_RESULT ${JSON.stringify(result)}`);

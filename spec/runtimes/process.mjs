@@ -34,9 +34,10 @@ export function runLane(name, command, argv, env) {
     child.once("close", (code) => {
       if (!result) {
         console.log(`${name}: the lane ended (exit ${code}) without a result`);
-        result = { passed: 0, failed: 1, notApplicable: 0 };
+        result = { passed: 0, failed: 1, notApplicable: 0, failures: [`ended (exit ${code}) without a result`] };
       } else if (code !== 0 && result.failed === 0) {
         result.failed = 1;
+        result.failures = [`exited with ${code} after reporting no failure`];
       }
       resolve(result);
     });

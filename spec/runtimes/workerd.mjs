@@ -195,7 +195,10 @@ try {
 
 const { summary, code, stderr } = result;
 const counts = summary
-  ? { passed: summary.passed, failed: summary.failed, notApplicable: summary.notApplicable }
+  ? {
+    passed: summary.passed, failed: summary.failed, notApplicable: summary.notApplicable,
+    failures: summary.tests.filter((t) => t.state === "failed").map((t) => `${t.title}: ${String(t.error ?? "").split("\n")[0].slice(0, 300)}`),
+  }
   : { passed: 0, failed: 1, notApplicable: 0 };
 if (summary) {
   const na = summary.tests.filter((t) => t.state === "notApplicable");

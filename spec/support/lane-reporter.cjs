@@ -7,12 +7,20 @@ class LaneReporter extends Mocha.reporters.Spec {
   constructor(runner, options) {
     super(runner, options);
     const na = [];
+    const failures = [];
+    runner.on("fail", (test, err) => failures.push(failureLine(test.fullTitle(), err)));
     runner.on("pending", (test) => na.push(`${test.fullTitle()}: ${test.notApplicable ?? "skipped without a reason"}`));
     runner.once("end", () => {
       const s = runner.stats ?? {};
       for (const line of na) console.log(`  not applicable: ${line}`);
-      console.log(`LANE_RESULT ${JSON.stringify({ passed: s.passes ?? 0, failed: s.failures ?? 0, notApplicable: s.pending ?? 0 })}`);
+      console.log(`LANE_RESULT ${JSON.stringify({ passed: s.passes ?? 0, failed: s.failures ?? 0, notApplicable: s.pending ?? 0, failures })}`);
     });
   }
 }
+/** One line naming a failed test and the first line of its error, for the summary at the end of `npm test`. */
+function failureLine(title, err) {
+  const message = String(err?.message ?? err).split("\n")[0].slice(0, 300);
+  return `${title}: ${message}`;
+}
 module.exports = LaneReporter;
+module.exports.failureLine = failureLine;
