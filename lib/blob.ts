@@ -1,6 +1,6 @@
 /** BlobContainer: the BLOB table API over `/_blobs/<table>/<sha1>`. */
 import type { Connection } from "./connection.js";
-import { BlobLocationNotFoundError, DigestNotFoundError, InterfaceError, ProgrammingError, errorFromResponse } from "./errors.js";
+import { BlobLocationNotFoundError, ConnectionError, DigestNotFoundError, InterfaceError, ProgrammingError, errorFromResponse } from "./errors.js";
 import type { Answer, RequestSpec } from "./request.js";
 
 const DIGEST = /^[0-9a-f]{40}$/;
@@ -89,11 +89,14 @@ export class BlobContainer {
     return answer.body;
   }
 
-  /** A stream of the blob's bytes, read from the network as it is consumed (never buffered whole). */
+  /**
+   * A stream of the blob's bytes, read from the network as it is consumed (never buffered whole). If the
+   * download breaks off, reading rejects with a `ConnectionError` saying how many bytes arrived.
+   */
   async stream(digest: string): Promise<ReadableStream<Uint8Array>> {
     const answer = await this.send("GET", digest, undefined, true);
     const body = answer.stream;
-    if (answer.status === 200 && body !== undefined) return body;
+    if (answer.status === 200 && body !== undefined) return typedStream(body, answer, this.name, digest);
     const text = body === undefined ? answer.body : new Uint8Array(await new Response(body).arrayBuffer());
     if (answer.status === 404) throw new DigestNotFoundError(this.name, digest, { status: 404, server: answer.server });
     if (answer.status >= 400) this.fail({ ...answer, body: text });
@@ -117,4 +120,44 @@ export class BlobContainer {
     if (answer.status >= 400) this.fail(answer);
     return false;
   }
+}
+
+/**
+ * The body as the caller sees it: a download that breaks off (or ends short of its Content-Length) errors the
+ * stream with a `ConnectionError` on every runtime, instead of each platform's own error ("terminated",
+ * "network error", ECONNRESET…). No read-ahead of its own: the transport's stream already has one.
+ */
+function typedStream(body: ReadableStream<Uint8Array>, answer: Answer, table: string, digest: string): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const length = answer.header("content-length");
+  const encoded = (answer.header("content-encoding") ?? "identity") !== "identity"; // Content-Length counts encoded bytes
+  const expected = encoded || length === null || !/^\d+$/.test(length) ? undefined : Number(length);
+  let received = 0;
+  const brokenOff = (why: string, cause?: unknown): ConnectionError =>
+    new ConnectionError(
+      `Blob download of ${table}/${digest} from ${answer.server} broke off after ${received}${expected === undefined ? "" : ` of ${expected}`} bytes: ${answer.redact(why)}`,
+      { server: answer.server, ...(cause === undefined ? {} : { cause }) },
+    );
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        controller.error(brokenOff(err instanceof Error ? err.message : String(err), err));
+        return;
+      }
+      if (!chunk.done) {
+        received += chunk.value.byteLength;
+        controller.enqueue(chunk.value);
+      } else if (expected !== undefined && received !== expected) {
+        controller.error(brokenOff("the connection closed early"));
+      } else {
+        controller.close();
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }

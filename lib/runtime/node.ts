@@ -64,7 +64,6 @@ const fsModule = lazy<typeof FsModule>("node:fs");
 const tlsModule = lazy<typeof TlsModule>("node:tls");
 const cryptoModule = lazy<typeof CryptoModule>("node:crypto");
 const zlibModule = lazy<typeof ZlibModule>("node:zlib");
-const streamModule = lazy<typeof StreamModule>("node:stream");
 
 type AgentOptions = HttpsModule.AgentOptions & { tcpKeepalive: boolean; keepidle: number; interval?: number; count?: number };
 
@@ -236,8 +235,7 @@ export class NodeTransport implements Transport {
           req.signal?.removeEventListener("abort", onAbort);
           const enc = res.headers["content-encoding"];
           const zlib = enc === "gzip" || enc === "deflate" ? zlibModule() : undefined;
-          const source = zlib === undefined ? res : res.pipe(enc === "gzip" ? zlib.createGunzip() : zlib.createInflate());
-          const stream = streamModule().Readable.toWeb(source) as unknown as ReadableStream<Uint8Array>;
+          const stream = webStream(res, zlib === undefined ? undefined : enc === "gzip" ? zlib.createGunzip() : zlib.createInflate());
           resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", header, body: new Uint8Array(0), stream });
           return;
         }
@@ -281,4 +279,49 @@ export class NodeTransport implements Transport {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
+}
+
+/** Bytes a blob stream reads ahead of its consumer. */
+const STREAM_READ_AHEAD = 64 * 1024;
+
+/**
+ * The response body as a web stream that reads from the socket only as fast as it is consumed. (Node 20's
+ * `Readable.toWeb` counts chunks, not bytes, and reads up to 65 536 chunks ahead: a slow consumer of a large blob
+ * would end up holding most of it; nodejs/node#46347, #47128.) A body cut short errors the stream.
+ */
+function webStream(res: HttpModule.IncomingMessage, decoder: StreamModule.Transform | undefined): ReadableStream<Uint8Array> {
+  const source = decoder ?? res;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const broken = (err: unknown): void => {
+        try {
+          controller.error(err instanceof Error ? err : new TransportError("response body incomplete: connection closed", true, "ECONNRESET"));
+        } catch { /* already closed or errored */ }
+        decoder?.destroy();
+      };
+      source.on("data", (chunk: Uint8Array) => {
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) source.pause();
+      });
+      source.once("end", () => {
+        if (!res.complete) return broken(undefined);
+        try { controller.close(); } catch { /* cancelled */ }
+      });
+      source.once("error", broken);
+      if (decoder !== undefined) {
+        res.once("error", broken);
+        res.pipe(decoder);
+      }
+      res.once("close", () => {
+        if (!res.complete) broken(undefined);
+      });
+    },
+    pull() {
+      source.resume();
+    },
+    cancel() {
+      res.destroy();
+      decoder?.destroy();
+    },
+  }, { highWaterMark: STREAM_READ_AHEAD, size: (chunk) => chunk.byteLength });
 }

@@ -149,5 +149,10 @@ export interface ClusterHandle {
   resetLog(): Promise<void>;
   /** Size and SHA-1 (of the stored bytes) of a blob in blob table `table` (`name` or `blob.name`), or null if absent. */
   blob(table: string, digest: string): Promise<{ size: number; sha1: string } | null>;
+  /**
+   * Store `size` bytes made on the server by the generator `x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff; byte = (x >>> 16) & 0xff`
+   * (starting from `x = seed`) in blob table `table`; resolves with their SHA-1 digest.
+   */
+  seedBlob(table: string, size: number, seed: number): Promise<string>;
   close(): Promise<void>;
 }

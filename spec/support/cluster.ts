@@ -108,6 +108,11 @@ class Handle implements ClusterHandle {
   blob(table: string, digest: string): Promise<{ size: number; sha1: string } | null> {
     return call("GET", this.path(`/blobs/${encodeURIComponent(table)}/${encodeURIComponent(digest)}`), undefined, true);
   }
+  async seedBlob(table: string, size: number, seed: number): Promise<string> {
+    const found = await call<{ digest: string } | null>("POST", this.path(`/blobs/${encodeURIComponent(table)}?size=${size}&seed=${seed}`), undefined, true);
+    if (!found) throw new Error(`seedBlob: no blob table ${table}`);
+    return found.digest;
+  }
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -13,6 +13,7 @@
  *   POST   /clusters/:id/reset-log           → {}
  *   GET    /clusters/:id/stats               → ClusterStats
  *   GET    /clusters/:id/blobs/:table/:digest → { size, sha1 } · 404 `null` when the blob (or blob table) is absent
+ *   POST   /clusters/:id/blobs/:table?size=N&seed=S → { digest } · 404 `null` when the blob table is absent
  *   DELETE /clusters/:id                     → {}
  *   POST   /sql-servers                      SqlServerOptions → { id, url }  (CrateDB protocol, SQL on PGlite; pglite/)
  *   DELETE /sql-servers/:id                  → {}
@@ -21,7 +22,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { ClusterOptions, FaultRule } from "./cluster-api.js";
-import { blobInfo } from "./fake/blobs.js";
+import { blobInfo, seedBlob } from "./fake/blobs.js";
 import { removeCerts } from "./fake/certs.js";
 import { FakeCluster, OptionError } from "./fake/cluster.js";
 import { stringify } from "./fake/json.js";
@@ -115,6 +116,13 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
     case "GET clusters/:/blobs/:/:": {
       const found = blobInfo(cluster(id).db, decodeURIComponent(parts[3] ?? ""), decodeURIComponent(parts[4] ?? ""));
       return found ? send(res, 200, stringify(found)) : send(res, 404, "null");
+    }
+    case "POST clusters/:/blobs/:": {
+      const size = Number(url.searchParams.get("size"));
+      const seed = Number(url.searchParams.get("seed") ?? "1");
+      if (!Number.isSafeInteger(size) || size < 0 || size > 1 << 30) return send(res, 400, stringify({ error: "size must be 0 … 1 GiB" }));
+      const digest = seedBlob(cluster(id).db, decodeURIComponent(parts[3] ?? ""), size, seed);
+      return digest ? send(res, 200, stringify({ digest })) : send(res, 404, "null");
     }
     case "DELETE clusters/:": {
       const c = cluster(id);

@@ -271,3 +271,22 @@ export function blobInfo(db: Db, table: string, digest: string): { size: number;
   if (!blob) return null;
   return { size: blob.length, sha1: createHash("sha1").update(blob).digest("hex") };
 }
+
+/**
+ * Store `size` deterministic bytes (the generator `seededBytes` in `cluster-api.ts` describes) in blob table `table`,
+ * so a spec can read a large blob without first holding it in its own process. Returns the digest, or null when the
+ * blob table does not exist.
+ */
+export function seedBlob(db: Db, table: string, size: number, seed: number): string | null {
+  const store = db.blobs.get(table.replace(/^blob\./, ""));
+  if (!store) return null;
+  const bytes = Buffer.allocUnsafe(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
+    bytes[i] = x >>> 16;
+  }
+  const digest = createHash("sha1").update(bytes).digest("hex");
+  store.set(digest, bytes);
+  return digest;
+}
