@@ -12,6 +12,10 @@ import fc from "fast-check";
 import { startCluster } from "./support/cluster.js";
 import type { ClusterHandle, Fault } from "./support/cluster-api.js";
 
+// FUZZ_SEED=<seed> (Node, Deno, Bun) replays a failed run: fast-check prints the seed with every counterexample.
+const replaySeed = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.FUZZ_SEED;
+if (replaySeed) fc.configureGlobal({ seed: Number(replaySeed) });
+
 const isTyped = (err: unknown): boolean => err instanceof InterfaceError || err instanceof NotSupportedError;
 const describeErr = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
@@ -391,8 +395,12 @@ describe("Fuzz: connect() with random servers and options", () => {
       const expected = [...new Set(list.map((s) => s.expected))];
       expect(conn.servers).to.deep.equal(expected);
       expect(conn.activeServers).to.deep.equal(expected);
-      for (const secret of list.flatMap((s) => s.secrets)) {
-        expect(JSON.stringify(conn.servers)).not.to.include(encodeURIComponent(secret));
+      // A password can also be an ordinary part of some host or path (":key@0.0.0.0/keya", found by seed 469625864):
+      // only passwords that the credential-free form does not contain anyway can be looked for.
+      const shown = JSON.stringify(conn.servers);
+      const plain = JSON.stringify(expected);
+      for (const secret of list.flatMap((s) => s.secrets).map(encodeURIComponent).filter((s) => !plain.includes(s))) {
+        expect(shown).not.to.include(secret);
       }
       await conn.close();
     }), { numRuns: 300 });

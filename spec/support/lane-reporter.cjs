@@ -19,8 +19,10 @@ class LaneReporter extends Mocha.reporters.Spec {
 }
 /** One line naming a failed test and the first line of its error, for the summary at the end of `npm test`. */
 function failureLine(title, err) {
-  const message = String(err?.message ?? err).split("\n")[0].slice(0, 300);
-  return `${title}: ${message}`;
+  const lines = String(err?.message ?? err).split("\n");
+  // fast-check: the seed (FUZZ_SEED=… replays it) and the counterexample matter more than the first line.
+  const extra = lines.filter((l) => /^\{ seed: |^Counterexample: /.test(l)).map((l) => l.slice(0, 300));
+  return [`${title}: ${lines[0].slice(0, 300)}`, ...extra].join("\n    ");
 }
 module.exports = LaneReporter;
 module.exports.failureLine = failureLine;
