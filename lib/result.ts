@@ -95,15 +95,24 @@ export function toObject(cols: readonly string[], row: readonly unknown[]): Reco
 
 /** Builds a BulkResult, normalising the pre-5.10 `error_message` item form. */
 export function toBulkResult(answer: Answer, opts: DecodeOptions): BulkResult {
-  const { body } = readJson(answer, opts);
+  const { body, exact } = readJson(answer, opts);
   const items = body.results;
   if (!Array.isArray(items)) throw shapeError(answer, "no 'results' in a bulk response");
-  const results: BulkItem[] = [];
+  const results: BulkItem[] = new Array(items.length);
   const failed: BulkResult["failed"] = [];
   let sum = 0;
   let any = false;
-  items.forEach((raw: unknown, index: number) => {
-    const item = (toPlain(raw) ?? {}) as { rowcount?: unknown; error?: unknown; error_message?: unknown };
+  for (let index = 0; index < items.length; index++) {
+    const raw: unknown = items[index];
+    // The common item, {"rowcount":1}: no copy, no checks beyond its count.
+    const count = (raw as { rowcount?: unknown } | null)?.rowcount;
+    if (typeof count === "number" && count >= 0 && (raw as { error?: unknown }).error === undefined && (raw as { error_message?: unknown }).error_message === undefined) {
+      results[index] = { rowcount: count };
+      sum += count;
+      any = true;
+      continue;
+    }
+    const item = ((exact ? toPlain(raw) : raw) ?? {}) as { rowcount?: unknown; error?: unknown; error_message?: unknown };
     const rowcount = typeof item.rowcount === "number" ? item.rowcount : -1;
     const out: BulkItem = { rowcount };
     let message: string | undefined;
@@ -123,8 +132,8 @@ export function toBulkResult(answer: Answer, opts: DecodeOptions): BulkResult {
       sum += rowcount;
       any = true;
     }
-    results.push(out);
-  });
+    results[index] = out;
+  }
   const cols = (Array.isArray(body.cols) ? body.cols : []) as string[];
   const duration = numberField(body.duration) ?? -1;
   return { cols, duration, results, rowcount: any ? sum : -1, failed };
