@@ -41,6 +41,7 @@ export class ServerPool<S> {
    */
   next(): S {
     this.restoreDue();
+    if (this.active.length === 1) return this.active[0] as S;
     if (this.active.length === 0) {
       const oldest = this.inactive.shift();
       if (oldest === undefined) throw new Error("ServerPool is empty");
@@ -66,6 +67,7 @@ export class ServerPool<S> {
   }
 
   private restoreDue(): void {
+    if (this.inactive.length === 0) return;
     const now = this.now();
     while (this.inactive.length > 0) {
       const oldest = this.inactive[0] as Inactive<S>;

@@ -119,7 +119,7 @@ export class Requester {
   /** Sends a request through the pool, returning the first answer that is not a failover status. */
   async send(spec: RequestSpec): Promise<Answer> {
     const { maxRetries, backoffFactor } = this.opts;
-    const failed = new Set<ServerEntry>();
+    let failed: Set<ServerEntry> | undefined;
     let last: ConnectionError | undefined;
     for (let retries = 0; ; ) {
       if (spec.signal?.aborted) throw spec.signal.reason;
@@ -152,8 +152,8 @@ export class Requester {
         last = new ConnectionError(`${server.url}: ${what}`, { server: server.url, cause: te });
         if (stale) counted = false;
       }
-      if (counted) failed.add(server);
-      if (retries >= maxRetries || (backoffFactor === 0 && failed.size >= this.pool.size)) break;
+      if (counted) (failed ??= new Set()).add(server);
+      if (retries >= maxRetries || (backoffFactor === 0 && (failed?.size ?? 0) >= this.pool.size)) break;
       retries++;
       const delay = backoffDelay(retries, backoffFactor);
       if (delay > 0) await sleep(delay, spec.signal);

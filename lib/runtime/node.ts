@@ -161,6 +161,9 @@ export class NodeTransport implements Transport {
     return agent;
   }
 
+  // The caller's headers (a few shared objects) plus Accept-Encoding; node:http copies them, never changes them.
+  private readonly withEncoding = new WeakMap<Record<string, string>, Record<string, string>>();
+
   // Requests go to a handful of URLs: parse each once.
   private readonly targets = new Map<string, Target>();
 
@@ -183,10 +186,11 @@ export class NodeTransport implements Transport {
     return new Promise((resolve, reject) => {
       const target = this.target(req.url);
       const secure = target.secure;
-      const headers: Record<string, string | number> = { ...req.headers, "accept-encoding": "gzip, deflate" };
-      // Encode a text body once (Buffer.byteLength and end(string) would each encode it).
+      let headers = this.withEncoding.get(req.headers);
+      if (headers === undefined) this.withEncoding.set(req.headers, (headers = { ...req.headers, "accept-encoding": "gzip, deflate" }));
+      // Encode a text body once (Buffer.byteLength and end(string) would each encode it). end(body)
+      // before the head is sent makes node:http send Content-Length itself.
       const body = typeof req.body === "string" ? Buffer.from(req.body) : req.body;
-      if (body !== undefined) headers["content-length"] = body.byteLength;
       let connected = false;
       let reused = false;
       let settled = false;
@@ -202,7 +206,7 @@ export class NodeTransport implements Transport {
         outgoing.destroy();
       };
       const fresh = this.freshSocketsForWrites && !req.idempotent;
-      if (fresh) headers.connection = "close";
+      if (fresh) headers = { ...headers, connection: "close" };
       const agent = fresh ? makeAgent(secure ? httpsModule().Agent : httpModule().Agent, { ...this.base, keepAlive: false }) : this.agentFor(target);
       let outgoing: HttpModule.ClientRequest;
       try {
