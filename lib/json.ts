@@ -156,13 +156,23 @@ function hasUnsafeBigint(body: unknown): boolean {
   const { rows, col_types: types } = body as { rows?: unknown; col_types?: unknown };
   if (!Array.isArray(rows) || !Array.isArray(types)) return false;
   const cols: number[] = [];
-  types.forEach((t: unknown, i: number) => {
-    if (innermost(t as ColType) === 10) cols.push(i);
-  });
+  for (let i = 0; i < types.length; i++) if (innermost(types[i] as ColType) === 10) cols.push(i);
   if (cols.length === 0) return false;
-  for (const row of rows) {
+  // A plain indexed loop with the number test inline: this runs once per large result, mostly before
+  // V8 has optimised it, where for-of, callbacks and calls cost several times more.
+  const n = rows.length;
+  const k = cols.length;
+  for (let r = 0; r < n; r++) {
+    const row: unknown = rows[r];
     if (!Array.isArray(row)) continue;
-    for (const c of cols) if (unsafe(row[c])) return true;
+    for (let j = 0; j < k; j++) {
+      const v: unknown = row[cols[j] as number];
+      if (typeof v === "number") {
+        if (!(v <= MAX && v >= -MAX)) return true;
+      } else if (v !== null && unsafe(v)) {
+        return true;
+      }
+    }
   }
   return false;
 }

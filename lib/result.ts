@@ -71,7 +71,7 @@ export function toSqlResult<R>(answer: Answer, opts: DecodeOptions, converter: C
   const colTypes = (Array.isArray(body.col_types) ? (exact ? toPlain(body.col_types) : body.col_types) : []) as ColType[];
   // Row-count statements answer `cols: [], rows: [[]]`.
   const rows = (cols.length === 0 ? [] : rawRows) as unknown[][];
-  for (const row of rows) if (!Array.isArray(row)) throw shapeError(answer, "a row is not an array");
+  for (let i = 0; i < rows.length; i++) if (!Array.isArray(rows[i])) throw shapeError(answer, "a row is not an array");
   decodeRows(rows, cols as string[], colTypes, opts, exact);
   if (converter !== undefined && converter.affects(colTypes)) {
     for (const row of rows) for (let c = 0; c < colTypes.length && c < row.length; c++) row[c] = converter.convert(colTypes[c], row[c]);
