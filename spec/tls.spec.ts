@@ -19,7 +19,10 @@ describe("TLS", function () {
     await mtls?.close();
   });
   beforeEach(function () {
-    if (runtime === "browser" || runtime === "workerd") notApplicable(this, "fetch here takes no TLS options (covered by the NotSupportedError specs)");
+    if (runtime === "browser" || runtime === "workerd") {
+      notApplicable(this, "fetch here takes no TLS options (covered by the NotSupportedError specs); HTTPS with the platform's own " +
+        `trust is covered by the ${runtime === "browser" ? "chromium" : "workerd"} lane's own TLS specs`);
+    }
   });
 
   it("verifies the server with a custom CA given as PEM text", async () => {

@@ -13,7 +13,11 @@
 // always with CHROMIUM_LANE_VERBOSE=1. Everything written at run time stays under build/chromium/.
 import { build } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { X509Certificate, createHash } from "node:crypto";
 import { createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { root, specFiles } from "./bundle.mjs";
@@ -51,7 +55,7 @@ const common = { bundle: true, format: "esm", platform: "browser", target: "es20
 async function bundle() {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const entry = specFiles().sort().map((f) => `import ${JSON.stringify(f)};`).join("\n");
+  const entry = [...specFiles().sort(), join(here, "chromium.spec.ts")].map((f) => `import ${JSON.stringify(f)};`).join("\n");
   await Promise.all([
     // ignoreAnnotations: package.json says "sideEffects": false, which would drop the spec imports.
     // node:* stays external: only specs marked not applicable in browsers import it (dynamically).
@@ -66,8 +70,9 @@ async function bundle() {
 }
 
 // ---- static origin for the page ---------------------------------------------------------------
-function serve() {
-  const config = `globalThis.CRATEDB_FETCH_CONTROL = ${JSON.stringify(control)};\nglobalThis.SPEC_GREP = ${JSON.stringify(grep ?? "")};\n`;
+function serve(tls) {
+  const config = `globalThis.CRATEDB_FETCH_CONTROL = ${JSON.stringify(control)};\nglobalThis.SPEC_GREP = ${JSON.stringify(grep ?? "")};\n` +
+    `globalThis.CHROMIUM_LANE_TLS = ${JSON.stringify(tls.forPage)};\n`;
   const routes = {
     "/": () => ["text/html", readFileSync(join(here, "index.html"))],
     "/index.html": () => ["text/html", readFileSync(join(here, "index.html"))],
@@ -78,6 +83,7 @@ function serve() {
     "/example/": () => ["text/html", readFileSync(join(root, "examples/browser/index.html"))],
     "/example/index.html": () => ["text/html", readFileSync(join(root, "examples/browser/index.html"))],
     "/example/app.js": () => ["text/javascript", readFileSync(join(out, "example/app.js"))],
+    "/untrusted-requests": () => ["application/json", JSON.stringify({ requests: tls.untrustedRequests() })],
   };
   const server = createServer((req, res) => {
     const route = routes[new URL(req.url ?? "/", "http://x").pathname];
@@ -102,6 +108,59 @@ function serve() {
       });
     });
   });
+}
+
+// ---- TLS: what the browser trusts ------------------------------------------------------------------
+/** base64 SHA-256 of a certificate's SubjectPublicKeyInfo: the form --ignore-certificate-errors-spki-list takes. */
+const spkiHash = (der) =>
+  createHash("sha256").update(new X509Certificate(der).publicKey.export({ type: "spki", format: "der" })).digest("base64");
+
+/** The DER certificate an https:// server presents (read without verifying it). */
+function peerCertificate(url) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
+      const cert = socket.getPeerCertificate();
+      socket.destroy();
+      resolve(cert.raw);
+    });
+    socket.once("error", reject);
+  });
+}
+
+/**
+ * A TLS fake cluster whose server key Chromium will trust (CORS open to the page), and an HTTPS server with
+ * a fresh self-signed certificate (openssl, under build/chromium/tmp) that nothing trusts, counting the
+ * HTTP requests that get through.
+ */
+async function startTls() {
+  const cluster = await controlCall("POST", "/clusters", {
+    nodes: 1, tls: true,
+    cors: { allowOrigin: "*", allowHeaders: "X-Requested-With, Content-Type, Content-Length, Authorization, Default-Schema" },
+  });
+  const dir = join(out, "tmp", "untrusted");
+  mkdirSync(dir, { recursive: true });
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2",
+    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  let requests = 0;
+  const untrusted = createHttpsServer({ key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) }, (req, res) => {
+    requests++;
+    res.writeHead(200, { "content-type": "application/json", "access-control-allow-origin": "*", "access-control-allow-headers": "*" })
+      .end('{"cols":["1"],"rows":[[1]],"rowcount":1,"duration":1}');
+  });
+  await new Promise((r) => untrusted.listen(0, "127.0.0.1", r));
+  const untrustedUrl = `https://127.0.0.1:${untrusted.address().port}`;
+  const trustedUrl = cluster.urls[0];
+  return {
+    spki: spkiHash(await peerCertificate(trustedUrl)),
+    forPage: { trustedUrl, trustedClusterId: cluster.id, untrustedUrl, untrustedCountUrl: "/untrusted-requests" },
+    untrustedRequests: () => requests,
+    close: async () => {
+      untrusted.closeAllConnections();
+      await new Promise((r) => untrusted.close(() => r()));
+      await controlCall("DELETE", `/clusters/${encodeURIComponent(cluster.id)}`).catch(() => {});
+    },
+  };
 }
 
 // ---- output in the spirit of mocha's spec reporter -----------------------------------------------
@@ -224,11 +283,13 @@ async function runDashboard(context) {
 const started = Date.now();
 let server;
 let context;
+let tls;
 let cleaning;
 /** Closes Chromium (all its processes) and the static server, and removes the profile; once. */
 const cleanup = () => (cleaning ??= (async () => {
   await context?.close().catch(() => {});
   await server?.close();
+  await tls?.close().catch(() => {});
   for (const dir of ["profile", "tmp"]) rmSync(join(out, dir), { recursive: true, force: true });
 })());
 for (const sig of ["SIGINT", "SIGTERM"]) {
@@ -241,7 +302,8 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 let results;
 try {
   await bundle();
-  server = await serve();
+  tls = await startTls();
+  server = await serve(tls);
   // Playwright's artifacts and Chromium's temporary files go under build/chromium/tmp, not /tmp.
   mkdirSync(join(out, "tmp"), { recursive: true });
   process.env.TMPDIR = join(out, "tmp");
@@ -250,7 +312,9 @@ try {
     executablePath: CHROMIUM,
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+      "--disable-component-update", "--disable-sync",
+      // What a trust store does for a real user: trust the TLS cluster's server key, and nothing else extra.
+      `--ignore-certificate-errors-spki-list=${tls.spki}`],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on("console", onConsole);
