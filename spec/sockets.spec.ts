@@ -47,6 +47,29 @@ describe("Connections and sockets", () => {
     expect(await open()).to.equal(0);
   });
 
+  it("closes its own idle keep-alive sockets after about 4 s, before a typical 5 s server idle timeout", async function () {
+    if (runtime === "workerd" || runtime === "browser") return notApplicable(this, "the platform owns the connection pool");
+    this.timeout(20_000);
+    const quiet = await startCluster({ nodes: 1 }); // a server that never closes idle sockets itself
+    const conn = connect(quiet.urls);
+    try {
+      const open = async (): Promise<number> => (await quiet.stats()).nodes[0]?.connectionsOpen ?? -1;
+      expect((await conn.query("SELECT 1")).rows).to.deep.equal([[1]]);
+      expect(await open()).to.equal(1);
+      await sleep(3_000);
+      expect(await open(), "still open after 3 s idle").to.equal(1);
+      const t0 = Date.now();
+      while ((await open()) > 0 && Date.now() - t0 < 10_000) await sleep(100);
+      const closedAfter = 3_000 + (Date.now() - t0);
+      expect(await open(), "closed by the client").to.equal(0);
+      expect(closedAfter, "closed within 5 s of idle").to.be.below(5_000);
+      expect((await conn.query("SELECT 1")).rows, "the next query opens a new socket").to.deep.equal([[1]]);
+    } finally {
+      await conn.close();
+      await quiet.close();
+    }
+  });
+
   it("survives a server that closes idle keep-alive sockets", async function () {
     if (runtime === "browser") {
       return notApplicable(this, "Chromium sends the CORS preflight on a socket of its own, so the server counts a connection " +

@@ -54,7 +54,8 @@ export function denoTransport(o: ResolvedOptions): Transport {
   let reads: DenoHttpClient;
   let writes: DenoHttpClient;
   try {
-    reads = Deno.createHttpClient(client);
+    // Idle pooled connections close after 4 s, as on Node: before a proxy's idle timeout resets them.
+    reads = Deno.createHttpClient({ ...client, poolIdleTimeout: 4_000 });
     writes = Deno.createHttpClient({ ...client, poolMaxIdlePerHost: 0 });
   } catch (err) {
     throw new InterfaceError(`Invalid TLS material in caCert/certFile/keyFile: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

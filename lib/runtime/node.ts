@@ -20,6 +20,7 @@ import { TransportError, toTransportError, type Transport, type TransportRequest
 // Free sockets are closed after this idle time, before typical load-balancer idle timeouts
 // (AWS ALB 60 s, nginx 75 s, Azure 4 min) and like undici's default, so stale sockets are rare.
 const IDLE_SOCKET_MS = 4_000;
+const SWEEP_MS = 500;
 const DEFAULT_KEEPIDLE_MS = 60_000;
 
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
@@ -123,7 +124,6 @@ export class NodeTransport implements Transport {
       maxSockets: opts.poolSize ?? Infinity,
       maxFreeSockets: opts.poolSize ?? 256,
       scheduling: "lifo",
-      timeout: IDLE_SOCKET_MS,
       tcpKeepalive: opts.socketKeepalive,
       keepidle: opts.socketTcpKeepidle ?? DEFAULT_KEEPIDLE_MS,
       rejectUnauthorized: opts.verifySslCert,
@@ -157,6 +157,7 @@ export class NodeTransport implements Transport {
     if (agent === undefined) {
       agent = makeAgent(target.secure ? httpsModule().Agent : httpModule().Agent, this.base);
       this.agents.set(target.origin, agent);
+      this.startSweeper();
     }
     return agent;
   }
@@ -229,15 +230,15 @@ export class NodeTransport implements Transport {
       });
       outgoing.on("error", (err) => fail(err, connected));
       outgoing.on("response", (res) => {
-        const resHeaders = res.headers;
+        // res.headers is built on first use: most answers never need it.
         const header = (name: string): string | null => {
-          const v = resHeaders[name.toLowerCase()];
+          const v = res.headers[name.toLowerCase()];
           return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
         };
         if (req.stream === true) {
           settled = true;
           req.signal?.removeEventListener("abort", onAbort);
-          const enc = res.headers["content-encoding"];
+          const enc = contentEncoding(res);
           const zlib = enc === "gzip" || enc === "deflate" ? zlibModule() : undefined;
           const stream = webStream(res, zlib === undefined ? undefined : enc === "gzip" ? zlib.createGunzip() : zlib.createInflate());
           resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", header, body: new Uint8Array(0), stream });
@@ -254,7 +255,7 @@ export class NodeTransport implements Transport {
           if (!res.complete) return fail(new TransportError("response body incomplete: connection closed", true, "ECONNRESET"), true);
           const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
           chunks.length = 0; // the kept-alive socket must not keep a large body reachable
-          const encoding = res.headers["content-encoding"];
+          const encoding = contentEncoding(res);
           const done = (body: Buffer): void => {
             if (settled) return;
             settled = true;
@@ -280,9 +281,48 @@ export class NodeTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
+
+  // Idle keep-alive sockets are closed after IDLE_SOCKET_MS, before a proxy's or load balancer's idle
+  // timeout can reset them under a request. A sweep every SWEEP_MS instead of the Agent's `timeout`
+  // option, which re-arms a socket timer on every request (a measurable share of a point query).
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+  private readonly idleSince = new WeakMap<Socket, { bytes: number; since: number }>();
+
+  private startSweeper(): void {
+    if (this.sweeper !== undefined) return;
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweeper.unref?.();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const agent of this.agents.values()) {
+      for (const sockets of Object.values(agent.freeSockets)) {
+        for (const socket of sockets ?? []) {
+          // A socket that moved bytes since the last sweep was in use: its idle time starts now.
+          const bytes = socket.bytesRead + socket.bytesWritten;
+          const seen = this.idleSince.get(socket);
+          if (seen === undefined || seen.bytes !== bytes) this.idleSince.set(socket, { bytes, since: now });
+          else if (now - seen.since >= IDLE_SOCKET_MS - SWEEP_MS / 2) socket.destroy();
+        }
+      }
+    }
+  }
+}
+
+/** The Content-Encoding of an answer, read from the raw header list (no res.headers object needed). */
+function contentEncoding(res: HttpModule.IncomingMessage): string | undefined {
+  const raw = res.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 16 && name.toLowerCase() === "content-encoding") return raw[i + 1];
+  }
+  return undefined;
 }
 
 /** Bytes a blob stream reads ahead of its consumer. */
