@@ -555,6 +555,30 @@ describe("fake CrateDB cluster", function () {
       });
     });
 
+    it("presents a second certificate, same CA, another key, with serverIdentity: \"second\"", async function () {
+      if (nodeOnly()) return notApplicable(this, "needs node:tls to read the server certificate");
+      const tls = await import("node:tls");
+      const peerKey = (u: string, ca: string) => new Promise<string>((resolve, reject) => {
+        const { hostname, port } = new URL(u);
+        const socket = tls.connect({ host: hostname, port: Number(port), ca }, () => {
+          const key = socket.getPeerCertificate().pubkey?.toString("base64") ?? "";
+          socket.destroy();
+          resolve(key);
+        });
+        socket.once("error", reject);
+      });
+      await withCluster({ tls: true }, async (first) => {
+        await withCluster({ tls: true, serverIdentity: "second" }, async (second) => {
+          const ca = first.certs!.ca;
+          expect(second.certs!.ca).to.equal(ca);
+          const [a, b] = await Promise.all([peerKey(first.urls[0] as string, ca), peerKey(second.urls[0] as string, ca)]);
+          expect(a).to.not.equal("");
+          expect(b, "another key").to.not.equal(a);
+          expect((await httpsSql(second.urls[0] as string, { ca })).status, "verified by the same CA").to.equal(200);
+        });
+      });
+    });
+
     it("requires a client certificate when clientCert is required", async function () {
       if (nodeOnly()) return notApplicable(this, "needs node:https for a client certificate");
       await withCluster({ tls: true, clientCert: "required" }, async (t) => {

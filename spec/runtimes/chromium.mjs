@@ -13,10 +13,8 @@
 // always with CHROMIUM_LANE_VERBOSE=1. Everything written at run time stays under build/chromium/.
 import { build } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { execFileSync } from "node:child_process";
 import { X509Certificate, createHash } from "node:crypto";
 import { createServer } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
 import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -83,7 +81,6 @@ function serve(tls) {
     "/example/": () => ["text/html", readFileSync(join(root, "examples/browser/index.html"))],
     "/example/index.html": () => ["text/html", readFileSync(join(root, "examples/browser/index.html"))],
     "/example/app.js": () => ["text/javascript", readFileSync(join(out, "example/app.js"))],
-    "/untrusted-requests": () => ["application/json", JSON.stringify({ requests: tls.untrustedRequests() })],
   };
   const server = createServer((req, res) => {
     const route = routes[new URL(req.url ?? "/", "http://x").pathname];
@@ -129,36 +126,19 @@ function peerCertificate(url) {
 }
 
 /**
- * A TLS fake cluster whose server key Chromium will trust (CORS open to the page), and an HTTPS server with
- * a fresh self-signed certificate (openssl, under build/chromium/tmp) that nothing trusts, counting the
- * HTTP requests that get through.
+ * Two TLS fake clusters with CORS open to the page, both signed by the test CA: Chromium will trust the key of
+ * the first (serverIdentity "second"), not that of the other (the fake's default identity, which every other
+ * TLS spec uses, so those keep seeing an untrusted certificate in the browser).
  */
 async function startTls() {
-  const cluster = await controlCall("POST", "/clusters", {
-    nodes: 1, tls: true,
-    cors: { allowOrigin: "*", allowHeaders: "X-Requested-With, Content-Type, Content-Length, Authorization, Default-Schema" },
-  });
-  const dir = join(out, "tmp", "untrusted");
-  mkdirSync(dir, { recursive: true });
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2",
-    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-  let requests = 0;
-  const untrusted = createHttpsServer({ key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) }, (req, res) => {
-    requests++;
-    res.writeHead(200, { "content-type": "application/json", "access-control-allow-origin": "*", "access-control-allow-headers": "*" })
-      .end('{"cols":["1"],"rows":[[1]],"rowcount":1,"duration":1}');
-  });
-  await new Promise((r) => untrusted.listen(0, "127.0.0.1", r));
-  const untrustedUrl = `https://127.0.0.1:${untrusted.address().port}`;
-  const trustedUrl = cluster.urls[0];
+  const cors = { allowOrigin: "*", allowHeaders: "X-Requested-With, Content-Type, Content-Length, Authorization, Default-Schema" };
+  const trusted = await controlCall("POST", "/clusters", { nodes: 1, tls: true, serverIdentity: "second", cors });
+  const untrusted = await controlCall("POST", "/clusters", { nodes: 1, tls: true, cors });
   return {
-    spki: spkiHash(await peerCertificate(trustedUrl)),
-    forPage: { trustedUrl, trustedClusterId: cluster.id, untrustedUrl, untrustedCountUrl: "/untrusted-requests" },
-    untrustedRequests: () => requests,
+    spki: spkiHash(await peerCertificate(trusted.urls[0])),
+    forPage: { trustedUrl: trusted.urls[0], trustedClusterId: trusted.id, untrustedUrl: untrusted.urls[0], untrustedClusterId: untrusted.id },
     close: async () => {
-      untrusted.closeAllConnections();
-      await new Promise((r) => untrusted.close(() => r()));
-      await controlCall("DELETE", `/clusters/${encodeURIComponent(cluster.id)}`).catch(() => {});
+      for (const c of [trusted, untrusted]) await controlCall("DELETE", `/clusters/${encodeURIComponent(c.id)}`).catch(() => {});
     },
   };
 }

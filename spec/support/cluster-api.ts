@@ -13,6 +13,11 @@ export interface ClusterOptions {
   nodes?: number;
   /** Serve HTTPS with a certificate signed by the test CA (SAN localhost, 127.0.0.1). @default false */
   tls?: boolean;
+  /**
+   * With `tls`: which of two server certificates the nodes present; both are signed by the test CA, each has
+   * a key of its own (the chromium lane makes the browser trust the second key only). @default "first"
+   */
+  serverIdentity?: "first" | "second";
   /** With `tls`: ask for a client certificate. `"required"` rejects handshakes without one. @default "none" */
   clientCert?: "none" | "optional" | "required";
   /** With `tls`: restrict the server to this TLS version range, e.g. `{ max: "TLSv1.2" }`. */

@@ -1,7 +1,7 @@
 // Specs that exist only in the chromium lane: page JavaScript cannot pass TLS options to fetch, so the
-// harness (spec/runtimes/chromium.mjs) does what a user's OS or browser trust store does for them — it
-// starts Chromium trusting exactly the fake cluster's server key (--ignore-certificate-errors-spki-list)
-// — and serves a second HTTPS server whose self-signed certificate nothing trusts.
+// harness (spec/runtimes/chromium.mjs) does what a user's OS or browser trust store does for them: it
+// starts Chromium trusting exactly one TLS fake cluster's server key (--ignore-certificate-errors-spki-list),
+// and not the key of a second TLS cluster signed by the same (untrusted) test CA.
 import { expect } from "chai";
 import { ConnectionError, connect } from "cratedb-fetch";
 
@@ -9,17 +9,16 @@ interface LaneTls {
   /** A TLS fake cluster (CORS open to the page) whose server key Chromium was told to trust. */
   trustedUrl: string;
   trustedClusterId: string;
-  /** An HTTPS server with a self-signed certificate Chromium does not trust. */
+  /** A TLS fake cluster whose key Chromium does not trust. */
   untrustedUrl: string;
-  /** Where the page reads how many HTTP requests got through to the untrusted server. */
-  untrustedCountUrl: string;
+  untrustedClusterId: string;
 }
 const lane = (globalThis as { CHROMIUM_LANE_TLS?: LaneTls }).CHROMIUM_LANE_TLS;
 const control = (globalThis as { CRATEDB_FETCH_CONTROL?: string }).CRATEDB_FETCH_CONTROL ?? "";
 
 describe("chromium: TLS through the browser's own trust", () => {
-  async function seen(): Promise<{ handshakes: number; requests: number }> {
-    const path = `${control}/clusters/${encodeURIComponent(lane?.trustedClusterId ?? "")}`;
+  async function seen(clusterId = lane?.trustedClusterId ?? ""): Promise<{ handshakes: number; requests: number }> {
+    const path = `${control}/clusters/${encodeURIComponent(clusterId)}`;
     const stats = (await (await fetch(`${path}/stats`)).json()) as { nodes: Array<{ connectionsOpened: number }> };
     const requests = (await (await fetch(`${path}/requests`)).json()) as unknown[];
     return { handshakes: stats.nodes[0]?.connectionsOpened ?? 0, requests: requests.length };
@@ -38,7 +37,7 @@ describe("chromium: TLS through the browser's own trust", () => {
   });
 
   it("refuses a server whose certificate the browser does not trust: ConnectionError, no request delivered", async () => {
-    const { untrustedUrl, untrustedCountUrl } = lane as LaneTls;
+    const { untrustedUrl, untrustedClusterId } = lane as LaneTls;
     const conn = connect(untrustedUrl, { maxRetries: 0 });
     let caught: unknown;
     try {
@@ -48,7 +47,8 @@ describe("chromium: TLS through the browser's own trust", () => {
     }
     await conn.close();
     expect(caught, "the query must fail").to.be.instanceOf(ConnectionError);
-    const { requests } = (await (await fetch(untrustedCountUrl)).json()) as { requests: number };
+    const { handshakes, requests } = await seen(untrustedClusterId);
     expect(requests, "no HTTP request got past the TLS handshake").to.equal(0);
+    expect(handshakes, "no TLS handshake completed").to.equal(0);
   });
 });

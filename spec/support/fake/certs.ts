@@ -12,6 +12,9 @@ import type { ClusterCerts } from "../cluster-api.js";
 export interface ServerCerts extends ClusterCerts {
   serverCert: string;
   serverKey: string;
+  /** A second server certificate from the same CA with a key of its own (`ClusterOptions.serverIdentity`). */
+  secondServerCert: string;
+  secondServerKey: string;
   dir: string;
 }
 
@@ -45,6 +48,7 @@ export function getCerts(): ServerCerts {
   makeCa(dir, "ca", "Test CA");
   makeCa(dir, "other-ca", "Other Test CA");
   makeLeaf(dir, "server", "localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+  makeLeaf(dir, "server2", "localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
   makeLeaf(dir, "client", "test-client", "extendedKeyUsage=clientAuth\n");
   const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
   cached = {
@@ -58,6 +62,8 @@ export function getCerts(): ServerCerts {
     otherCa: read("other-ca.crt"),
     serverCert: read("server.crt"),
     serverKey: read("server.key"),
+    secondServerCert: read("server2.crt"),
+    secondServerKey: read("server2.key"),
   };
   return cached;
 }

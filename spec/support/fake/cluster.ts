@@ -16,6 +16,9 @@ function validate(o: ClusterOptions): ClusterOptions {
     prefix = prefix.replace(/\/+$/, "");
   }
   if (o.clientCert && o.clientCert !== "none" && !o.tls) throw new OptionError("clientCert needs tls: true");
+  if (o.serverIdentity !== undefined && (!o.tls || !["first", "second"].includes(o.serverIdentity))) {
+    throw new OptionError("serverIdentity must be \"first\" or \"second\", with tls: true");
+  }
   return { ...o, nodes, pathPrefix: prefix };
 }
 
@@ -32,7 +35,8 @@ export class FakeCluster implements ClusterShared {
     options: ClusterOptions,
   ) {
     this.options = validate(options);
-    this.certs = this.options.tls ? getCerts() : undefined;
+    const certs = this.options.tls ? getCerts() : undefined;
+    this.certs = certs && this.options.serverIdentity === "second" ? { ...certs, serverCert: certs.secondServerCert, serverKey: certs.secondServerKey } : certs;
     const prefix = this.options.nodeName ?? "crate";
     const n = this.options.nodes ?? 1;
     this.nodes = Array.from({ length: n }, (_, i) => new FakeNode(i, `${prefix}-${i}`, this));
