@@ -38,6 +38,8 @@ export function runLane(name, command, argv, env) {
       } else if (code !== 0 && result.failed === 0) {
         result.failed = 1;
         result.failures = [`exited with ${code} after reporting no failure`];
+      } else if (result.failed > 0 && !(result.failures?.length > 0)) {
+        result.failures = [`${result.failed} failed: see the ${name} lane's output above`];
       }
       resolve(result);
     });
