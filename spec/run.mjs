@@ -63,7 +63,7 @@ try {
     console.log(`\n=== ${lane} ===`);
     if (lane === "soak") results.push(["soak", await runLane("soak", process.execPath, [join(root, "spec/soak/run.mjs"), "--lanes", "node"], { SOAK_NO_BUILD: "1" })]);
     else if (LANES.includes(lane)) results.push([lane, await runLane(lane, process.execPath, [join(root, "spec/runtimes", `${lane}.mjs`)], { ...env, ...(grep ? { SPEC_GREP: grep } : {}) })]);
-    else results.push([lane, { passed: 0, failed: 1, notApplicable: 0 }]), console.log(`${lane}: unknown lane`);
+    else results.push([lane, { passed: 0, failed: 1, notApplicable: 0, failures: ["unknown lane"] }]), console.log(`${lane}: unknown lane`);
   }
 } finally {
   control.stop();
