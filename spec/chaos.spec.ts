@@ -7,7 +7,7 @@ import {
   ConnectionError, CrateDBError, DataError, InternalError, OperationalError, ProgrammingError, connect,
   type Connection,
 } from "cratedb-fetch";
-import { startCluster } from "./support/cluster.js";
+import { clusterPerSuite, nodesSeen as seenBy, startCluster } from "./support/cluster.js";
 import type { ClusterHandle, Fault, SeenRequest } from "./support/cluster-api.js";
 import { expectReject, notApplicable, runtime, sleep } from "./support/helpers.js";
 
@@ -80,21 +80,9 @@ function count<T>(items: readonly T[], x: T): number {
 describe("Chaos: faults against a 3-node cluster", function () {
   let cluster: ClusterHandle;
   let urls: string[];
-  before(async () => {
-    cluster = await startCluster({ nodes: 3 });
-    urls = cluster.urls;
-  });
-  after(async () => cluster?.close());
-  beforeEach(async () => {
-    await cluster.clearFaults();
-    await cluster.resetLog();
-  });
-  afterEach(async () => {
-    await cluster.clearFaults();
-    for (let i = 0; i < 3; i++) await cluster.startNode(i);
-  });
+  clusterPerSuite({ nodes: 3 }, (c) => ((cluster = c), (urls = c.urls)), { restartNodes: true });
 
-  const nodesSeen = async (): Promise<number[]> => (await cluster.requests()).map((r) => r.node);
+  const nodesSeen = (): Promise<number[]> => seenBy(cluster);
   /** The node the connection's next attempt goes to. */
   const nextNode = (conn: Connection): number => urls.indexOf(conn.activeServers[0] as string);
   /** A connection with a kept-alive socket to every node, so faults hit reused sockets. */

@@ -1,26 +1,15 @@
 import { expect } from "chai";
 import { ConnectionError, connect } from "cratedb-fetch";
-import { startCluster } from "./support/cluster.js";
+import { clusterPerSuite, nodesSeen as seenBy } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
 import { expectReject, notApplicable, runtime, sleep } from "./support/helpers.js";
 
 describe("Failover across a 3-node cluster", () => {
   let cluster: ClusterHandle;
   let urls: string[];
-  before(async () => {
-    cluster = await startCluster({ nodes: 3 });
-    urls = cluster.urls;
-  });
-  after(async () => cluster?.close());
-  beforeEach(async () => {
-    await cluster.clearFaults();
-    await cluster.resetLog();
-  });
-  afterEach(async () => {
-    for (let i = 0; i < 3; i++) await cluster.startNode(i).catch(() => undefined);
-  });
+  clusterPerSuite({ nodes: 3 }, (c) => ((cluster = c), (urls = c.urls)), { restartNodes: true });
 
-  const nodesSeen = async (): Promise<number[]> => (await cluster.requests()).map((r) => r.node);
+  const nodesSeen = (): Promise<number[]> => seenBy(cluster);
 
   it("rotates round robin, one step per attempt", async () => {
     const conn = connect(urls);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ConnectionError, connect, type FetchLike } from "cratedb-fetch";
-import { startCluster } from "./support/cluster.js";
+import { clusterPerSuite, nodesSeen as seenBy } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
 import { expectReject, notApplicable, runtime } from "./support/helpers.js";
 
@@ -18,16 +18,9 @@ function countingFetch(): { fetch: FetchLike; calls: string[] } {
 
 describe("The fetch option and FetchTransport", () => {
   let cluster: ClusterHandle;
-  before(async () => {
-    cluster = await startCluster({ nodes: 2 });
-  });
-  after(async () => cluster?.close());
-  beforeEach(async () => {
-    await cluster.clearFaults();
-    await cluster.resetLog();
-  });
+  clusterPerSuite({ nodes: 2 }, (c) => (cluster = c));
 
-  const nodesSeen = async (): Promise<number[]> => (await cluster.requests()).map((r) => r.node);
+  const nodesSeen = (): Promise<number[]> => seenBy(cluster);
 
   it("sends every request through the given fetch", async () => {
     const { fetch, calls } = countingFetch();

@@ -2,7 +2,7 @@
 // never forwarded over an https → http redirect; certificate verification is on unless disabled.
 import { expect } from "chai";
 import { ConnectionError, CrateDBError, InternalError, OperationalError, ProgrammingError, connect, type Connection, type Logger } from "cratedb-fetch";
-import { startCluster } from "./support/cluster.js";
+import { clusterPerSuite, startCluster } from "./support/cluster.js";
 import type { ClusterCerts, ClusterHandle } from "./support/cluster-api.js";
 import { expectReject, notApplicable, runtime } from "./support/helpers.js";
 
@@ -90,22 +90,10 @@ const withUrlCredentials = (url: string, password = URL_PASSWORD, user = URL_USE
 describe("Security: secrets never leak", () => {
   let cluster: ClusterHandle;
   let urls: string[];
-  before(async () => {
-    cluster = await startCluster({
-      nodes: 3,
-      auth: { users: { [USER]: PASSWORD, [URL_USER]: URL_PASSWORD }, tokens: { [TOKEN]: USER, [HEADER_TOKEN]: USER } },
-    });
-    urls = cluster.urls;
-  });
-  after(async () => cluster?.close());
-  beforeEach(async () => {
-    await cluster.clearFaults();
-    await cluster.resetLog();
-  });
-  afterEach(async () => {
-    await cluster.clearFaults();
-    for (let i = 0; i < 3; i++) await cluster.startNode(i);
-  });
+  clusterPerSuite({
+    nodes: 3,
+    auth: { users: { [USER]: PASSWORD, [URL_USER]: URL_PASSWORD }, tokens: { [TOKEN]: USER, [HEADER_TOKEN]: USER } },
+  }, (c) => ((cluster = c), (urls = c.urls)), { restartNodes: true });
 
   /** One connection per way of passing a secret, all with a recording logger. */
   function everyCredentialKind(servers: string[], extra: Parameters<typeof connect>[1] = {}): Array<{ kind: string; conn: Connection; lines: string[] }> {

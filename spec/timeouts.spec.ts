@@ -1,21 +1,14 @@
 import { expect } from "chai";
 import { ConnectionError, connect } from "cratedb-fetch";
-import { startCluster } from "./support/cluster.js";
+import { clusterPerSuite, nodesSeen as seenBy } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
 import { expectReject } from "./support/helpers.js";
 
 describe("Timeouts and cancellation", () => {
   let cluster: ClusterHandle;
-  before(async () => {
-    cluster = await startCluster({ nodes: 2 });
-  });
-  after(async () => cluster?.close());
-  beforeEach(async () => {
-    await cluster.clearFaults();
-    await cluster.resetLog();
-  });
+  clusterPerSuite({ nodes: 2 }, (c) => (cluster = c));
 
-  const nodesSeen = async (): Promise<number[]> => (await cluster.requests()).map((r) => r.node);
+  const nodesSeen = (): Promise<number[]> => seenBy(cluster);
 
   it("rejects with a ConnectionError saying 'timed out' when a lone server hangs", async () => {
     const conn = connect([cluster.urls[0] as string], { timeout: 200 });

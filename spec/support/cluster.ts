@@ -145,3 +145,33 @@ export async function withCluster<T>(opts: ClusterOptions, fn: (c: ClusterHandle
     await c.close();
   }
 }
+
+/**
+ * One cluster for a whole `describe` (call it inside one): started in `before` and handed to `started`,
+ * closed in `after`, with faults and the request log cleared before each test. With `restartNodes`, every
+ * node is listening again after each test (for suites that stop nodes).
+ */
+export function clusterPerSuite(opts: ClusterOptions, started: (c: ClusterHandle) => void, { restartNodes = false } = {}): void {
+  let cluster: ClusterHandle | undefined;
+  before(async () => {
+    cluster = await startCluster(opts);
+    started(cluster);
+  });
+  after(async () => cluster?.close());
+  beforeEach(async () => {
+    await cluster?.clearFaults();
+    await cluster?.resetLog();
+  });
+  if (restartNodes) {
+    afterEach(async () => {
+      if (cluster === undefined) return;
+      await cluster.clearFaults();
+      for (let i = 0; i < cluster.urls.length; i++) await cluster.startNode(i).catch(() => undefined);
+    });
+  }
+}
+
+/** The node of every request the cluster has seen since its log was last reset, in order. */
+export async function nodesSeen(cluster: ClusterHandle): Promise<number[]> {
+  return (await cluster.requests()).map((r) => r.node);
+}
