@@ -171,7 +171,7 @@ export class Connection {
   async serverInfo(server?: string, opts?: RequestOptions): Promise<ServerInfo> {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
-    const spec: RequestSpec = { method: "GET", path: "/", headers: ROOT_HEADERS, retrySafe: true, schema: false };
+    const spec: RequestSpec = { method: "GET", path: "/", headers: ROOT_HEADERS, retrySafe: true, schema: true };
     if (server !== undefined) spec.pinned = this.entryFor(server);
     if (o.signal !== undefined) spec.signal = o.signal;
     if (o.timeout !== undefined) spec.timeout = o.timeout;

@@ -2,7 +2,8 @@
  * The request loop: attempts, failover, backoff, per-attempt timeout, redirects and retry safety.
  *
  * Rules (API.md, Failover): fail over when the request cannot have reached a server or the server
- * said 502/503/504/509; after a possible delivery re-send only read-only statements; every attempt
+ * said 503/509 (or 502/504 for read-only statements: a gateway may have handed a write to a backend);
+ * after a possible delivery re-send only read-only statements; every attempt
  * after the first counts against `maxRetries`; with `backoffFactor` 0 stop once every server failed.
  */
 import { ConnectionError, CrateDBError, ProgrammingError } from "./errors.js";
@@ -13,6 +14,8 @@ import type { ServerEntry } from "./servers.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
 
 const FAILOVER_STATUS = new Set([502, 503, 504, 509]);
+/** Statuses a proxy sends after it may have forwarded the request. */
+const GATEWAY_STATUS = new Set([502, 504]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 const MAX_BACKOFF = 120_000;
@@ -130,6 +133,13 @@ export class Requester {
         if (!FAILOVER_STATUS.has(answer.status)) return answer;
         void answer.stream?.cancel().catch(() => undefined);
         const why = `${answer.status} ${answer.statusText}`.trim();
+        if (GATEWAY_STATUS.has(answer.status) && !spec.retrySafe) {
+          // A gateway answered: it may have handed the request to a backend that ran it.
+          if (!spec.pinned) this.pool.markFailed(server, why);
+          throw new ConnectionError(
+            `${server.url} answered ${why} from a gateway: the statement may have been executed; ` +
+            "it was not re-sent because it is not read-only", { status: answer.status, server: server.url });
+        }
         last = new ConnectionError(`${server.url} answered ${why}`, { status: answer.status, server: server.url });
         if (spec.pinned) throw last;
         this.pool.markFailed(server, why);

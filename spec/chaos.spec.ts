@@ -278,7 +278,7 @@ describe("Chaos: faults against a 3-node cluster", function () {
     await conn.close();
   });
 
-  it("HTML error pages from a proxy: 502/504 fail over (reads and writes), all-502 gives ConnectionError, other pages a typed error", async () => {
+  it("HTML error pages from a proxy: 502/504 fail reads over and reject writes as uncertain, all-502 gives ConnectionError, other pages a typed error", async () => {
     const conn = await warmed();
     const n = nextNode(conn);
     await cluster.fault({ node: n, fault: { kind: "html", status: 502 } });
@@ -291,9 +291,20 @@ describe("Chaos: faults against a 3-node cluster", function () {
     const w = connect(urls);
     await cluster.resetLog();
     await cluster.fault({ node: 0, fault: { kind: "html", status: 504 } });
-    expect((await w.query("INSERT INTO chaos_html (id) VALUES (?)", [1])).rowcount).to.equal(1);
-    expect(await tableIds(cluster, "chaos_html")).to.deep.equal([1]);
-    expect((await cluster.requests()).map((r) => [r.node, r.status])).to.deep.equal([[0, 504], [1, 200]]);
+    const uncertain = await expectReject<ConnectionError>(w.query("INSERT INTO chaos_html (id) VALUES (?)", [1]), ConnectionError, /504.*may have been executed/);
+    expect(uncertain.status).to.equal(504);
+    expect(uncertain.server).to.equal(urls[0]);
+    expect((await cluster.requests()).map((r) => [r.node, r.status]), "a write is never re-sent after a gateway status").to.deep.equal([[0, 504]]);
+    await cluster.fault({ node: 1, fault: { kind: "html", status: 502 } });
+    await expectReject(w.query("INSERT INTO chaos_html (id) VALUES (?)", [2]), ConnectionError, /502.*may have been executed/);
+    expect((await cluster.requests()).map((r) => [r.node, r.status])).to.deep.equal([[0, 504], [1, 502]]);
+    expect(await tableIds(cluster, "chaos_html")).to.deep.equal([]);
+    await cluster.resetLog();
+    const next = nextNode(w);
+    await cluster.fault({ node: next, fault: { kind: "status", status: 503, code: 5030 } });
+    expect((await w.query("INSERT INTO chaos_html (id) VALUES (?)", [3])).rowcount, "CrateDB's own 503 still fails a write over").to.equal(1);
+    expect((await cluster.requests()).map((r) => r.status)).to.deep.equal([503, 200]);
+    expect(await tableIds(cluster, "chaos_html")).to.deep.equal([3]);
     await w.close();
 
     const all = connect(urls);

@@ -19,6 +19,16 @@ describe("Connection lifecycle and serverInfo()", () => {
     const [seen] = await cluster.requests();
     expect(seen).to.include({ method: "GET", url: "/" });
     expect(seen?.headers.accept).to.equal("application/json");
+    expect(seen?.headers["default-schema"], "no schema option, no header").to.equal(undefined);
+    await conn.close();
+  });
+
+  it("serverInfo() sends Default-Schema like every SQL request (the session a GET / opens keeps it)", async () => {
+    const conn = connect(cluster.urls, { schema: "my_schema" });
+    await conn.serverInfo();
+    const [seen] = await cluster.requests();
+    expect(seen).to.include({ method: "GET", url: "/" });
+    expect(seen?.headers["default-schema"]).to.equal("my_schema");
     await conn.close();
   });
 
