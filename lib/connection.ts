@@ -98,7 +98,7 @@ export class Connection {
    * await it, so its synchronous InterfaceError/ProgrammingError still reach them as rejections; not
    * being async itself saves a promise and a tick per query when nothing is compressed.
    */
-  sql(stmt: string, payload: { args?: unknown[]; bulk_args?: unknown[][] }, opts: RequestOptions): Promise<Answer> {
+  runSql(stmt: string, payload: { args?: unknown[]; bulk_args?: unknown[][] }, opts: RequestOptions): Promise<Answer> {
     this.ensureOpen();
     checkStatement(stmt);
     const body = encodeBody({ stmt, ...payload });
@@ -132,7 +132,7 @@ export class Connection {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
     if (args !== undefined && !Array.isArray(args)) throw new InterfaceError("query() arguments must be an array (use a cursor for %(name)s parameters)");
-    const answer = await this.sql(stmt, args === undefined ? {} : { args }, o);
+    const answer = await this.runSql(stmt, args === undefined ? {} : { args }, o);
     return toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
   }
 
@@ -153,7 +153,7 @@ export class Connection {
     bulkArgs.forEach((row, i) => {
       if (!Array.isArray(row)) throw new InterfaceError(`bulk() row ${i} must be an array of values`);
     });
-    const answer = await this.sql(stmt, { bulk_args: bulkArgs }, o);
+    const answer = await this.runSql(stmt, { bulk_args: bulkArgs }, o);
     return toBulkResult(answer, this.options);
   }
 

@@ -80,7 +80,7 @@ export class Cursor {
     }
     const prepared = prepareParams(stmt, params);
     const payload = prepared.args === undefined ? {} : { args: prepared.args };
-    const answer = await this.connection.sql(prepared.stmt, payload, {});
+    const answer = await this.connection.runSql(prepared.stmt, payload, {});
     const res = toSqlResult<unknown[]>(answer, this.connection.options, this.converter, "array");
     this.result = res;
     this.position = 0;
@@ -90,7 +90,7 @@ export class Cursor {
   async executemany(stmt: string, seq: unknown[][] | Array<Record<string, unknown>>): Promise<BulkItem[]> {
     this.ensureUsable();
     const prepared = prepareBulk(stmt, seq);
-    const answer = await this.connection.sql(prepared.stmt, { bulk_args: prepared.bulkArgs }, {});
+    const answer = await this.connection.runSql(prepared.stmt, { bulk_args: prepared.bulkArgs }, {});
     const bulk = toBulkResult(answer, this.connection.options);
     this.result = { cols: bulk.cols, colTypes: [], rows: [], rowcount: bulk.rowcount, duration: bulk.duration };
     this.position = 0;
