@@ -1,16 +1,17 @@
-/** Connection: query, bulk, cursor, serverInfo, close. */
+/** Connection: the pool of servers, sessions, serverInfo, blobs, close; query/bulk/cursor/stream from Queryable. */
 import { BlobContainer } from "./blob.js";
-import { InterfaceError, ProgrammingError } from "./errors.js";
-import { encodeBody } from "./json.js";
+import { Canceller } from "./cancel.js";
+import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js";
 import type { RequestOptions, ResolvedOptions } from "./options.js";
-import { checkTimeout } from "./resolve.js";
-import { Requester, type Answer, type RequestSpec } from "./request.js";
-import { readJson, toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
+import { checkRequestOptions, Queryable } from "./queryable.js";
+import { Requester, type RequestSpec } from "./request.js";
+import { readJson } from "./result.js";
 import { parseServer, type ServerEntry } from "./servers.js";
-import { isReadOnly } from "./statements.js";
+import { Session } from "./session.js";
+import type { StreamHost } from "./stream.js";
 import type { Transport } from "./transport.js";
-import { Cursor } from "./cursor.js";
-import type { Converter } from "./types.js";
+
+const CLOSE_WAIT_FOR_KILLS = 2_000;
 
 /** What `GET /` tells about a node. */
 export interface ServerInfo {
@@ -23,31 +24,7 @@ export interface ServerInfo {
   version: string;
 }
 
-// Constant objects: the request loop caches merged headers per headers object.
-const JSON_HEADERS: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
-const GZIP_JSON_HEADERS: Record<string, string> = { ...JSON_HEADERS, "content-encoding": "gzip" };
 const ROOT_HEADERS: Record<string, string> = { accept: "application/json" };
-const encoder = new TextEncoder();
-
-async function gzip(data: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([data as BlobPart]).stream().pipeThrough(new CompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-function checkRequestOptions(opts: RequestOptions | undefined): RequestOptions {
-  if (opts === undefined) return {};
-  if (opts === null || typeof opts !== "object") throw new InterfaceError("Request options must be an object");
-  checkTimeout(opts.timeout, "Request option");
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new InterfaceError("Request option 'signal' must be an AbortSignal");
-  if (opts.rowMode !== undefined && opts.rowMode !== "array" && opts.rowMode !== "object") {
-    throw new InterfaceError(`Request option 'rowMode' must be "array" or "object"`);
-  }
-  return opts;
-}
-
-function checkStatement(stmt: unknown): asserts stmt is string {
-  if (typeof stmt !== "string" || stmt.trim() === "") throw new InterfaceError("The statement must be a non-empty string");
-}
 
 /**
  * A connection to a CrateDB cluster: a pool of servers used round robin with failover.
@@ -60,18 +37,16 @@ function checkStatement(stmt: unknown): asserts stmt is string {
  * await conn.close();
  * ```
  */
-export class Connection {
-  /** @internal */
-  readonly options: ResolvedOptions;
-  private readonly requester: Requester;
+export class Connection extends Queryable {
   private readonly transport: Transport;
   private isClosed = false;
+  private readonly sessions = new Set<Session>();
 
   /** @internal Use `connect()`. */
   constructor(options: ResolvedOptions, transport: Transport) {
-    this.options = options;
+    const requester = new Requester(options, transport);
+    super(options, requester, new Canceller(requester, options.logger));
     this.transport = transport;
-    this.requester = new Requester(options, transport);
   }
 
   /** Every configured server, normalised, without credentials. */
@@ -89,79 +64,69 @@ export class Connection {
     return this.isClosed;
   }
 
-  private ensureOpen(): void {
+  /** @internal */
+  ensureOpen(): void {
     if (this.isClosed) throw new ProgrammingError("Connection closed");
   }
 
+  /** @internal The pool, not a session. */
+  protected get link(): undefined {
+    return undefined;
+  }
+
+  /** @internal Each stream of a Connection runs on a session of its own (no socket until it is iterated). */
+  protected streamHost(): () => StreamHost {
+    const session = this.session();
+    return () => ({ runner: session, release: () => session.close() });
+  }
+
   /**
-   * @internal Sends one SQL request; shared by query, bulk and Cursor. Callers are async functions and
-   * await it, so its synchronous InterfaceError/ProgrammingError still reach them as rejections; not
-   * being async itself saves a promise and a tick per query when nothing is compressed.
+   * A session: every request on one HTTP connection to one node, so that `SET`, `search_path` and
+   * cursors carry over between its requests. Close it (or use `await using`) to release its socket.
+   * `NotSupportedError` where the runtime cannot pin requests to a socket (browsers, a custom `fetch`).
+   *
+   * @example
+   * ```ts
+   * await using s = conn.session();
+   * await s.query("SET statement_timeout = '5s'");
+   * await s.query("SELECT * FROM big_table LIMIT 10");
+   * ```
    */
-  runSql(stmt: string, payload: { args?: unknown[]; bulk_args?: unknown[][] }, opts: RequestOptions): Promise<Answer> {
+  session(): Session {
     this.ensureOpen();
-    checkStatement(stmt);
-    const body = encodeBody({ stmt, ...payload });
-    const threshold = this.options.compress;
-    if (threshold !== false) {
-      const bytes = encoder.encode(body);
-      if (bytes.byteLength >= threshold) return gzip(bytes).then((gz) => this.requester.send(this.spec(stmt, gz, GZIP_JSON_HEADERS, opts)));
+    if (this.transport.pin === undefined) {
+      throw new NotSupportedError("Sessions need every request on one HTTP connection (CrateDB keeps a session per connection), " +
+        "and with a custom 'fetch' option the library cannot pin requests to a connection");
     }
-    return this.requester.send(this.spec(stmt, body, JSON_HEADERS, opts));
-  }
-
-  private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: RequestOptions): RequestSpec {
-    const spec: RequestSpec = {
-      method: "POST", path: this.options.errorTrace ? "/_sql?types=true&error_trace=true" : "/_sql?types=true",
-      body, headers, retrySafe: isReadOnly(stmt), schema: true,
-    };
-    if (opts.signal !== undefined) spec.signal = opts.signal;
-    if (opts.timeout !== undefined) spec.timeout = opts.timeout;
-    return spec;
+    const session = new Session(this.options, this.requester, this.canceller, this.transport.pin(), this);
+    this.sessions.add(session);
+    return session;
   }
 
   /**
-   * Runs one statement with optional positional parameters (`?` or `$1`).
+   * Runs `fn` with a new session and closes the session afterwards, also when `fn` throws.
    *
    * @example
    * ```ts
-   * const { rows, rowcount } = await conn.query<[string, number]>("SELECT name, price FROM t WHERE id = ?", [42]);
+   * const rows = await conn.withSession(async (s) => {
+   *   await s.query("SET search_path TO sales");
+   *   return (await s.query("SELECT * FROM orders")).rows;
+   * });
    * ```
    */
-  async query<R = unknown[]>(stmt: string, args?: unknown[], opts?: RequestOptions): Promise<SqlResult<R>> {
-    this.ensureOpen();
-    const o = checkRequestOptions(opts);
-    if (args !== undefined && !Array.isArray(args)) throw new InterfaceError("query() arguments must be an array (use a cursor for %(name)s parameters)");
-    const answer = await this.runSql(stmt, args === undefined ? {} : { args }, o);
-    return toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
+  async withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    if (typeof fn !== "function") throw new InterfaceError("withSession() takes a function");
+    const session = this.session();
+    try {
+      return await fn(session);
+    } finally {
+      await session.close();
+    }
   }
 
-  /**
-   * Runs one statement once per row of arguments, in a single request.
-   * Failed rows do not reject: see `failed` and each item's `rowcount` (−2).
-   *
-   * @example
-   * ```ts
-   * const res = await conn.bulk("INSERT INTO t (id, name) VALUES (?, ?)", [[1, "a"], [2, "b"]]);
-   * if (res.failed.length) console.warn(res.failed);
-   * ```
-   */
-  async bulk(stmt: string, bulkArgs: unknown[][], opts?: RequestOptions): Promise<BulkResult> {
-    this.ensureOpen();
-    const o = checkRequestOptions(opts);
-    if (!Array.isArray(bulkArgs)) throw new InterfaceError("bulk() arguments must be an array of rows");
-    bulkArgs.forEach((row, i) => {
-      if (!Array.isArray(row)) throw new InterfaceError(`bulk() row ${i} must be an array of values`);
-    });
-    const answer = await this.runSql(stmt, { bulk_args: bulkArgs }, o);
-    return toBulkResult(answer, this.options);
-  }
-
-  /** A PEP 249 cursor. `converter` overrides the connection's for this cursor (`null`: none). */
-  cursor(opts?: { converter?: Converter | null }): Cursor {
-    this.ensureOpen();
-    const converter = opts?.converter === undefined ? this.options.converter : opts.converter ?? undefined;
-    return new Cursor(this, converter);
+  /** @internal A session closed itself. */
+  forget(session: Session): void {
+    this.sessions.delete(session);
   }
 
   /**
@@ -210,10 +175,17 @@ export class Connection {
     this.ensureOpen();
   }
 
-  /** Releases sockets. Idempotent; any later call throws `ProgrammingError("Connection closed")`. */
+  /**
+   * Releases sockets and closes open sessions (and their streams' cursors). Waits up to 2 s for kills
+   * of aborted statements still in flight. Idempotent; any later call throws `ProgrammingError("Connection closed")`. */
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    await Promise.all([...this.sessions].map((s) => s.close()));
+    // Kills of cancelled statements still looking up their job: give them a moment, not forever.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.canceller.settle(), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_FOR_KILLS)))]);
+    clearTimeout(timer);
     await this.transport.close();
   }
 

@@ -1,5 +1,5 @@
 /** Cursor: the PEP 249 surface over query results. */
-import type { Connection } from "./connection.js";
+import type { Queryable } from "./queryable.js";
 import { InterfaceError, ProgrammingError } from "./errors.js";
 import { toBulkResult, toSqlResult, type BulkItem } from "./result.js";
 import { prepareBulk, prepareParams } from "./statements.js";
@@ -35,7 +35,7 @@ export class Cursor {
   private isClosed = false;
 
   /** @internal Use `conn.cursor()`. */
-  constructor(readonly connection: Connection, private readonly converter: Converter | undefined) {}
+  constructor(readonly connection: Queryable, private readonly converter: Converter | undefined) {}
 
   /** Rows returned or affected by the last execute; −1 when there is none or the cursor is closed. */
   get rowcount(): number {
@@ -60,7 +60,7 @@ export class Cursor {
   }
 
   private ensureUsable(): void {
-    if (this.connection.closed) throw new ProgrammingError("Connection closed");
+    this.connection.ensureOpen();
     if (this.isClosed) throw new ProgrammingError("Cursor closed");
   }
 
@@ -127,6 +127,11 @@ export class Cursor {
 
   /** Iterates over the rows left. */
   *[Symbol.iterator](): IterableIterator<unknown[]> {
+    for (let row = this.fetchone(); row !== null; row = this.fetchone()) yield row;
+  }
+
+  /** Iterates over the rows left, for `for await` loops written for streams too. */
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<unknown[]> {
     for (let row = this.fetchone(); row !== null; row = this.fetchone()) yield row;
   }
 

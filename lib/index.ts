@@ -3,6 +3,8 @@ export { BlobContainer } from "./blob.js";
 export type { ConnectFunction } from "./connect.js";
 export { Connection, type ServerInfo } from "./connection.js";
 export { Cursor, type ColumnDescription } from "./cursor.js";
+export { Session } from "./session.js";
+export { RowStream, type StreamOptions } from "./stream.js";
 export {
   BlobLocationNotFoundError, ConnectionError, CrateDBError, DataError, DatabaseError, DigestNotFoundError,
   IntegrityError, InterfaceError, InternalError, NotSupportedError, OperationalError, ProgrammingError,

@@ -69,6 +69,14 @@ export interface ConnectOptions {
   fetch?: FetchLike;
   /** Extra request headers. */
   headers?: Record<string, string>;
+  /**
+   * When a statement's `signal` aborts or its `timeout` expires, stop it on the server too: statements
+   * sent with a signal or timeout carry a trailing comment `/* cratedb-fetch:<uuid> *\/`, by which the
+   * client finds the job in `sys.jobs` and sends `KILL` (best effort, in the background). `false` sends
+   * every statement unchanged.
+   * @default true
+   */
+  killOnAbort?: boolean;
   /** Receives "server removed"/"server restored" warnings and per-request debug lines. @default silent */
   logger?: Logger;
 }
@@ -117,6 +125,7 @@ export interface ResolvedOptions extends TlsSocketOptions {
   fetch: FetchLike | undefined;
   headers: Record<string, string>;
   logger: Logger;
+  killOnAbort: boolean;
   redactor: Redactor;
 }
 

@@ -37,6 +37,23 @@ export interface RequestSpec {
   timeout?: number;
   /** Hand the final body over as a stream (the timeout then covers the response head only). */
   stream?: boolean;
+  /** Send on a session's own socket instead of the pool's. */
+  session?: SessionLink;
+  /** Set by the loop: the server of the latest attempt (server-side cancellation asks it). */
+  lastServer?: ServerEntry;
+}
+
+/**
+ * A session's socket and node. The node is chosen by the pool on the session's first request, with
+ * failover only while no request has reached a node; after that every request goes to that node on
+ * that socket, and a broken socket loses the session for good.
+ */
+export interface SessionLink {
+  readonly transport: Transport;
+  /** The node, once a request reached it. */
+  server: ServerEntry | undefined;
+  /** Set when the session's socket broke: every later request rejects with it. */
+  lost: ConnectionError | undefined;
 }
 
 /** A response with the server that produced it. */
@@ -124,24 +141,29 @@ export class Requester {
     const { maxRetries, backoffFactor } = this.opts;
     let failed: Set<ServerEntry> | undefined;
     let last: ConnectionError | undefined;
+    const session = spec.session;
     for (let retries = 0; ; ) {
       if (spec.signal?.aborted) throw spec.signal.reason;
-      const server = spec.pinned ?? this.pool.next();
+      if (session?.lost !== undefined) throw session.lost;
+      const pinned = spec.pinned ?? session?.server;
+      const server = pinned ?? this.pool.next();
+      spec.lastServer = server;
       let counted = true;
       try {
         const answer = await this.follow(server, spec);
+        if (session !== undefined) session.server = server;
         if (!FAILOVER_STATUS.has(answer.status)) return answer;
         void answer.stream?.cancel().catch(() => undefined);
         const why = `${answer.status} ${answer.statusText}`.trim();
         if (GATEWAY_STATUS.has(answer.status) && !spec.retrySafe) {
           // A gateway answered: it may have handed the request to a backend that ran it.
-          if (!spec.pinned) this.pool.markFailed(server, why);
+          if (!pinned) this.pool.markFailed(server, why);
           throw new ConnectionError(
             `${server.url} answered ${why} from a gateway: the statement may have been executed; ` +
             "it was not re-sent because it is not read-only", { status: answer.status, server: server.url });
         }
         last = new ConnectionError(`${server.url} answered ${why}`, { status: answer.status, server: server.url });
-        if (spec.pinned) throw last;
+        if (pinned) throw last;
         this.pool.markFailed(server, why);
       } catch (err) {
         if (spec.signal?.aborted) throw spec.signal.reason;
@@ -149,6 +171,11 @@ export class Requester {
         const te = err instanceof TransportError ? err : toTransportError(err);
         const timedOut = te.cause instanceof Timeout;
         const what = timedOut ? `timed out after ${(te.cause as Timeout).ms} ms` : this.opts.redactor.redact(te.message);
+        if (session !== undefined && (session.server !== undefined || te.sent)) {
+          session.lost = new ConnectionError(`The session on ${server.url} is lost (${what}): its settings, cursors and ` +
+            "open statements are gone with its connection; open a new session", { server: server.url, cause: te });
+          throw session.lost;
+        }
         if (spec.pinned) throw new ConnectionError(`Server ${server.url} not available: ${what}`, { server: server.url, cause: te });
         // A stale keep-alive socket says nothing about the server; any other failure takes it out
         // (some runtimes, e.g. workerd, report a refused connection like a reset).
@@ -258,10 +285,11 @@ export class Requester {
     if (signal !== undefined) req.signal = signal;
     if (spec.body !== undefined) req.body = spec.body;
     if (spec.stream === true) req.stream = true;
+    const transport = spec.session?.transport ?? this.transport;
     const debug = this.opts.logger.debug;
-    if (debug === undefined) return this.transport.request(req);
+    if (debug === undefined) return transport.request(req);
     const started = Date.now();
-    return this.transport.request(req).then((res) => {
+    return transport.request(req).then((res) => {
       debug.call(this.opts.logger, `${spec.method} ${url} → ${res.status} in ${Date.now() - started} ms`);
       return res;
     });

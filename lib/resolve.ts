@@ -12,7 +12,7 @@ const PYTHON_NAMES: Record<string, string> = {
   socket_tcp_keepcnt: "socketTcpKeepcnt", pool_size: "poolSize", retry_interval: "retryInterval", max_retries: "maxRetries",
   time_zone: "converter",
 };
-const KNOWN = new Set(["servers", "username", "password", "jwtToken", "schema", "timeout", "backoffFactor", "maxRetries",
+const KNOWN = new Set(["servers", "killOnAbort", "username", "password", "jwtToken", "schema", "timeout", "backoffFactor", "maxRetries",
   "retryInterval", "errorTrace", "verifySslCert", "caCert", "certFile", "keyFile", "sslRelaxMinimumVersion",
   "socketKeepalive", "socketTcpKeepidle", "socketTcpKeepintvl", "socketTcpKeepcnt", "poolSize", "compress", "int64",
   "numeric", "converter", "rowMode", "fetch", "headers", "logger"]);
@@ -177,6 +177,7 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     fetch: fetchImpl as FetchLike | undefined,
     headers,
     logger: (logger ?? {}) as Logger,
+    killOnAbort: bool(o, "killOnAbort", true),
     redactor: new Redactor([]),
   };
   if ((resolved.certFile === undefined) !== (resolved.keyFile === undefined)) fail("Options 'certFile' and 'keyFile' must be given together");

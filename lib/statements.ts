@@ -24,6 +24,11 @@ export function isReadOnly(stmt: string): boolean {
 
 const verdicts = new Map<string, boolean>();
 
+/** The statement's first keyword in upper case (comments, literals and opening parentheses skipped). */
+export function leadingKeyword(stmt: string): string | undefined {
+  return /^[A-Za-z]+/.exec(stmt.replace(NOISE, " ").replace(/^[\s(]+/, ""))?.[0]?.toUpperCase();
+}
+
 function classify(stmt: string): boolean {
   const code = stmt.replace(NOISE, " ").replace(/^[\s(]+/, "");
   const first = /^[A-Za-z]+/.exec(code)?.[0]?.toUpperCase();

@@ -55,6 +55,12 @@ Object.defineProperty(TransportError.prototype, "name", { value: "TransportError
 export interface Transport {
   request(req: TransportRequest): Promise<TransportResponse>;
   close(): Promise<void>;
+  /**
+   * A transport whose requests all travel on one socket of their own (a CrateDB session lives on one
+   * HTTP connection). Absent, or throwing `NotSupportedError` with the reason, where the platform
+   * cannot pin requests to a socket.
+   */
+  pin?(): Transport;
 }
 
 /** The runtime's fetch, as the standard types describe it. */
@@ -110,6 +116,8 @@ export interface FetchTransportOptions {
   explain?: (err: unknown, req: TransportRequest) => string | undefined;
   /** Releases runtime resources (e.g. a Deno HttpClient) on close. */
   onClose?: () => void;
+  /** Makes the transports of sessions (see `Transport.pin`). */
+  pin?: () => Transport;
 }
 
 export class FetchTransport implements Transport {
@@ -123,7 +131,11 @@ export class FetchTransport implements Transport {
     this.init = extras.init ?? {};
     this.writeInit = extras.initForWrites ?? this.init;
     this.extras = extras;
+    if (extras.pin !== undefined) this.pin = extras.pin;
   }
+
+  /** Present when the runtime supplied session sockets. */
+  readonly pin?: () => Transport;
 
   async request(req: TransportRequest): Promise<TransportResponse> {
     const fetchImpl = this.fetchImpl ?? (globalThis.fetch as FetchLike | undefined);

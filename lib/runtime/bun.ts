@@ -9,7 +9,9 @@
 import { readFileSync } from "node:fs";
 import type { Platform, ResolvedOptions } from "../options.js";
 import { FetchTransport, type Transport } from "../transport.js";
+import { PinnedTransport } from "../http1.js";
 import { NodeTransport } from "./node.js";
+import { nodeSocketOpener } from "./node-socket.js";
 
 const TLS1_0 = 0x0301;
 
@@ -36,5 +38,5 @@ export function bunTransport(o: ResolvedOptions): Transport {
   if (o.certFile !== undefined) tls.cert = o.certFile;
   if (o.keyFile !== undefined) tls.key = o.keyFile;
   if (!o.verifySslCert) tls.rejectUnauthorized = false;
-  return new FetchTransport(undefined, { init: { tls } });
+  return new FetchTransport(undefined, { init: { tls }, pin: () => new PinnedTransport(nodeSocketOpener(o)) });
 }

@@ -15,7 +15,9 @@
 import { InterfaceError } from "../errors.js";
 import type { Platform, ResolvedOptions } from "../options.js";
 import { FetchTransport, type Transport } from "../transport.js";
+import { PinnedTransport } from "../http1.js";
 import { NodeTransport } from "./node.js";
+import { nodeSocketOpener } from "./node-socket.js";
 
 interface DenoHttpClient { close(): void }
 interface DenoApi {
@@ -62,6 +64,8 @@ export function denoTransport(o: ResolvedOptions): Transport {
   }
   return new FetchTransport(undefined, {
     init: { client: reads }, initForWrites: { client: writes },
+    // Deno's fetch cannot pin a request to a connection: sessions use node:net/node:tls sockets.
+    pin: () => new PinnedTransport(nodeSocketOpener(o)),
     onClose: () => {
       reads.close();
       writes.close();

@@ -14,6 +14,8 @@ import type * as TlsModule from "node:tls";
 import type * as CryptoModule from "node:crypto";
 import type * as ZlibModule from "node:zlib";
 import { InterfaceError } from "../errors.js";
+import { PinnedTransport } from "../http1.js";
+import { nodeSocketOpener } from "./node-socket.js";
 import type { Platform, TlsSocketOptions } from "../options.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
 
@@ -52,7 +54,7 @@ interface Target {
 // node:https (with tls), zlib, stream and crypto cost ~20 ms to load: load them when first needed,
 // so that importing the package stays cheap for plain-http users (process.getBuiltinModule: Node
 // ≥ 20.16, Deno 2, Bun; createRequire before).
-const builtin: (id: string) => unknown = typeof process.getBuiltinModule === "function"
+export const builtin: (id: string) => unknown = typeof process.getBuiltinModule === "function"
   ? (id) => process.getBuiltinModule(id)
   : createRequire(`${process.cwd()}/`); // Node before 20.16
 const lazy = <T>(id: string): (() => T) => {
@@ -116,7 +118,7 @@ export class NodeTransport implements Transport {
   private readonly freshSocketsForWrites: boolean;
 
   /** `freshSocketsForWrites`: send non-idempotent requests on a new socket each (see runtime/deno.ts). */
-  constructor(opts: TlsSocketOptions, extra: { freshSocketsForWrites?: boolean } = {}) {
+  constructor(private readonly opts: TlsSocketOptions, extra: { freshSocketsForWrites?: boolean } = {}) {
     this.freshSocketsForWrites = extra.freshSocketsForWrites === true;
     this.base = {
       keepAlive: true,
@@ -278,6 +280,11 @@ export class NodeTransport implements Transport {
       }
       outgoing.end(body === undefined || Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
     });
+  }
+
+  /** A transport on one socket of its own, for a session. */
+  pin(): Transport {
+    return new PinnedTransport(nodeSocketOpener(this.opts));
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
  * Browsers, Cloudflare Workers and unknown fetch runtimes: plain `fetch`, which offers no TLS or
  * socket knobs, so every such option the user sets is refused loudly at connect().
  */
+import { NotSupportedError } from "../errors.js";
 import type { Platform, PlatformOption } from "../options.js";
 import { FetchTransport, type FetchLike, type Transport, type TransportRequest } from "../transport.js";
 
@@ -43,6 +44,10 @@ function explain(err: unknown, req: TransportRequest): string | undefined {
     `http.cors.allow-headers: "${[...CORS_DEFAULT_HEADERS, ...needed].join(", ")}"`;
 }
 
+const NO_SESSIONS = "Sessions (and stream(), which runs on one) need every request on one HTTP connection, since CrateDB " +
+  "keeps a session per connection; a browser decides by itself which connection a fetch uses, so sessions are not supported in browsers";
+
 export function webTransport(fetchImpl: FetchLike | undefined): Transport {
-  return new FetchTransport(fetchImpl, { explain });
+  if (fetchImpl !== undefined || !isBrowser) return new FetchTransport(fetchImpl, { explain });
+  return new FetchTransport(fetchImpl, { explain, pin: () => { throw new NotSupportedError(NO_SESSIONS); } });
 }

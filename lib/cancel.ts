@@ -1,0 +1,82 @@
+/**
+ * Server-side cancellation. Closing an HTTP connection does not stop a CrateDB statement, and the job
+ * id is never sent to the client. So a statement sent with a signal or timeout carries a trailing
+ * marker comment (kept verbatim in `sys.jobs.stmt`); when the caller gives up, the job is looked up by
+ * that marker and killed (`KILL ?`, users may kill their own jobs since CrateDB 4.3). Best effort:
+ * it never delays the caller's rejection, and its outcome is logged at debug level.
+ */
+import type { Logger } from "./options.js";
+import { readJson } from "./result.js";
+import type { Requester, RequestSpec } from "./request.js";
+import type { ServerEntry } from "./servers.js";
+
+const JSON_HEADERS: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+// The needle is built by concat() at run time, so this lookup never finds itself.
+const LOOKUP = "SELECT id FROM sys.jobs WHERE strpos(stmt, concat('/* cratedb-fetch:', ?, ' */')) > 0";
+// A job shows in sys.jobs only once planned: look again a few times before giving up.
+const LOOKUP_DELAYS = [0, 25, 50, 100, 200, 400];
+const KILL_TIMEOUT = 5_000;
+
+/** A random UUID (v4); also where `crypto.randomUUID` is missing (browsers on plain http). */
+export function uuid(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = ((b[6] as number) & 0x0f) | 0x40;
+  b[8] = ((b[8] as number) & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** The statement with its marker; after the statement, so error positions do not move. */
+export function withMarker(stmt: string, id: string): string {
+  return `${stmt}\n/* cratedb-fetch:${id} */`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Kills the jobs of a marked statement; pending kills are awaited by `Connection.close()`. */
+export class Canceller {
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly requester: Requester, private readonly logger: Logger) {}
+
+  /** Starts killing the statement marked `id` (ask `server` first when known). Never rejects. */
+  kill(id: string, server: ServerEntry | undefined, why: string): void {
+    const task = this.run(id, server, why).catch((err: unknown) => {
+      this.debug(`cancel ${id}: could not kill (${err instanceof Error ? err.message : String(err)})`);
+    });
+    this.pending.add(task);
+    void task.finally(() => this.pending.delete(task));
+  }
+
+  /** Waits for kills in flight (each bounded by its timeouts). */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private async run(id: string, server: ServerEntry | undefined, why: string): Promise<void> {
+    for (const delay of LOOKUP_DELAYS) {
+      if (delay > 0) await sleep(delay);
+      const ids = await this.sql(LOOKUP, [id], server, true);
+      if (ids.length === 0) continue;
+      for (const job of ids) await this.sql("KILL ?", [job], server, false);
+      this.debug(`cancel ${id} (${why}): killed ${ids.length === 1 ? "job" : "jobs"} ${ids.join(", ")}`);
+      return;
+    }
+    this.debug(`cancel ${id} (${why}): no running job found (it finished or never started)`);
+  }
+
+  private async sql(stmt: string, args: unknown[], server: ServerEntry | undefined, read: boolean): Promise<string[]> {
+    const spec: RequestSpec = {
+      method: "POST", path: "/_sql", headers: JSON_HEADERS, body: JSON.stringify({ stmt, args }),
+      retrySafe: read, schema: true, timeout: KILL_TIMEOUT,
+    };
+    if (server !== undefined) spec.pinned = server;
+    const { body } = readJson(await this.requester.send(spec), { int64: "string", numeric: "string" });
+    const rows = Array.isArray(body.rows) ? (body.rows as unknown[][]) : [];
+    return rows.map((r) => String(r[0]));
+  }
+
+  private debug(message: string): void {
+    this.logger.debug?.call(this.logger, message);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * What Connection and Session share: where a statement goes (the pool, or a session's socket),
+ * how it is encoded and marked for cancellation, and query/bulk/cursor/stream on top of that.
+ */
+import { withMarker, uuid, type Canceller } from "./cancel.js";
+import { Cursor } from "./cursor.js";
+import { ConnectionError, InterfaceError } from "./errors.js";
+import { encodeBody } from "./json.js";
+import type { RequestOptions, ResolvedOptions } from "./options.js";
+import { checkTimeout } from "./resolve.js";
+import type { Answer, Requester, RequestSpec, SessionLink } from "./request.js";
+import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
+import { isReadOnly } from "./statements.js";
+import { RowStream, type StreamHost, type StreamOptions } from "./stream.js";
+import type { Converter } from "./types.js";
+
+// Constant objects: the request loop caches merged headers per headers object.
+const JSON_HEADERS: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+const GZIP_JSON_HEADERS: Record<string, string> = { ...JSON_HEADERS, "content-encoding": "gzip" };
+const encoder = new TextEncoder();
+
+async function gzip(data: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([data as BlobPart]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** @internal Validates per-request options. */
+export function checkRequestOptions<T extends RequestOptions>(opts: T | undefined): T | Record<string, never> {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== "object") throw new InterfaceError("Request options must be an object");
+  checkTimeout(opts.timeout, "Request option");
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new InterfaceError("Request option 'signal' must be an AbortSignal");
+  if (opts.rowMode !== undefined && opts.rowMode !== "array" && opts.rowMode !== "object") {
+    throw new InterfaceError(`Request option 'rowMode' must be "array" or "object"`);
+  }
+  return opts;
+}
+
+function checkStatement(stmt: unknown): asserts stmt is string {
+  if (typeof stmt !== "string" || stmt.trim() === "") throw new InterfaceError("The statement must be a non-empty string");
+}
+
+function gaveUp(err: unknown, signal: AbortSignal | undefined): string | undefined {
+  if (signal?.aborted) return "aborted";
+  if (err instanceof ConnectionError && /timed out/.test(err.message)) return "timed out";
+  return undefined;
+}
+
+/** Runs SQL: the part of Connection that a Session shares. */
+export abstract class Queryable {
+  /** @internal */
+  readonly options: ResolvedOptions;
+  /** @internal */
+  protected readonly requester: Requester;
+  /** @internal */
+  protected readonly canceller: Canceller;
+
+  /** @internal */
+  protected constructor(options: ResolvedOptions, requester: Requester, canceller: Canceller) {
+    this.options = options;
+    this.requester = requester;
+    this.canceller = canceller;
+  }
+
+  /** True after `close()` (and, for a session, once its connection is closed). */
+  abstract get closed(): boolean;
+
+  /** @internal Throws the ProgrammingError for a closed connection or session. */
+  abstract ensureOpen(): void;
+
+  /** @internal The session's socket, or none (the pool). */
+  protected abstract get link(): SessionLink | undefined;
+
+  /**
+   * @internal Sends one SQL request; shared by query, bulk, Cursor and streams. Not async itself: one
+   * promise and one tick less per query without compression or cancellation; callers await it, so
+   * its synchronous errors still reach them as rejections.
+   */
+  runSql(stmt: string, payload: { args?: unknown[]; bulk_args?: unknown[][] }, opts: RequestOptions): Promise<Answer> {
+    this.ensureOpen();
+    checkStatement(stmt);
+    const cancellable = this.options.killOnAbort && (opts.signal !== undefined || (opts.timeout ?? this.options.timeout) !== undefined);
+    if (!cancellable) return this.send(stmt, encodeBody({ stmt, ...payload }), opts);
+    const id = uuid();
+    const spec = { lastServer: undefined as RequestSpec["lastServer"] };
+    return this.send(stmt, encodeBody({ stmt: withMarker(stmt, id), ...payload }), opts, spec).catch((err: unknown) => {
+      const why = gaveUp(err, opts.signal);
+      if (why !== undefined) this.canceller.kill(id, spec.lastServer, why);
+      throw err;
+    });
+  }
+
+  private send(stmt: string, body: string, opts: RequestOptions, out?: { lastServer: RequestSpec["lastServer"] }): Promise<Answer> {
+    const threshold = this.options.compress;
+    if (threshold !== false) {
+      const bytes = encoder.encode(body);
+      if (bytes.byteLength >= threshold) return gzip(bytes).then((gz) => this.request(this.spec(stmt, gz, GZIP_JSON_HEADERS, opts), out));
+    }
+    return this.request(this.spec(stmt, body, JSON_HEADERS, opts), out);
+  }
+
+  private request(spec: RequestSpec, out: { lastServer: RequestSpec["lastServer"] } | undefined): Promise<Answer> {
+    if (out === undefined) return this.requester.send(spec);
+    return this.requester.send(spec).finally(() => (out.lastServer = spec.lastServer));
+  }
+
+  private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: RequestOptions): RequestSpec {
+    const spec: RequestSpec = {
+      method: "POST", path: this.options.errorTrace ? "/_sql?types=true&error_trace=true" : "/_sql?types=true",
+      body, headers, retrySafe: isReadOnly(stmt), schema: true,
+    };
+    if (opts.signal !== undefined) spec.signal = opts.signal;
+    if (opts.timeout !== undefined) spec.timeout = opts.timeout;
+    const link = this.link;
+    if (link !== undefined) spec.session = link;
+    return spec;
+  }
+
+  /**
+   * Runs one statement with optional positional parameters (`?` or `$1`).
+   *
+   * @example
+   * ```ts
+   * const { rows, rowcount } = await conn.query<[string, number]>("SELECT name, price FROM t WHERE id = ?", [42]);
+   * ```
+   */
+  async query<R = unknown[]>(stmt: string, args?: unknown[], opts?: RequestOptions): Promise<SqlResult<R>> {
+    this.ensureOpen();
+    const o = checkRequestOptions(opts);
+    if (args !== undefined && !Array.isArray(args)) throw new InterfaceError("query() arguments must be an array (use a cursor for %(name)s parameters)");
+    const answer = await this.runSql(stmt, args === undefined ? {} : { args }, o);
+    return toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
+  }
+
+  /**
+   * Runs one statement once per row of arguments, in a single request.
+   * Failed rows do not reject: see `failed` and each item's `rowcount` (−2).
+   *
+   * @example
+   * ```ts
+   * const res = await conn.bulk("INSERT INTO t (id, name) VALUES (?, ?)", [[1, "a"], [2, "b"]]);
+   * if (res.failed.length) console.warn(res.failed);
+   * ```
+   */
+  async bulk(stmt: string, bulkArgs: unknown[][], opts?: RequestOptions): Promise<BulkResult> {
+    this.ensureOpen();
+    const o = checkRequestOptions(opts);
+    if (!Array.isArray(bulkArgs)) throw new InterfaceError("bulk() arguments must be an array of rows");
+    bulkArgs.forEach((row, i) => {
+      if (!Array.isArray(row)) throw new InterfaceError(`bulk() row ${i} must be an array of values`);
+    });
+    const answer = await this.runSql(stmt, { bulk_args: bulkArgs }, o);
+    return toBulkResult(answer, this.options);
+  }
+
+  /** A PEP 249 cursor. `converter` overrides the connection's for this cursor (`null`: none). */
+  cursor(opts?: { converter?: Converter | null }): Cursor {
+    this.ensureOpen();
+    const converter = opts?.converter === undefined ? this.options.converter : opts.converter ?? undefined;
+    return new Cursor(this, converter);
+  }
+
+  /**
+   * Streams the rows of a query through a server-side cursor (`DECLARE … NO SCROLL CURSOR WITH HOLD`,
+   * `FETCH batchSize`, `CLOSE`), so that results larger than memory can be read. A Connection runs
+   * each stream on a session of its own; a Session runs it on itself. The cursor is closed when the
+   * rows are exhausted and on `break`, a throw in the loop, an abort or `close()`.
+   *
+   * @example
+   * ```ts
+   * for await (const [id, payload] of conn.stream("SELECT id, payload FROM events WHERE day = ?", [day])) {
+   *   handle(id, payload);
+   * }
+   * for await (const batch of conn.stream("SELECT * FROM events", [], { batchSize: 5000 }).batches()) {
+   *   await sink.write(batch);
+   * }
+   * ```
+   */
+  stream<R = unknown[]>(stmt: string, args?: unknown[], opts?: StreamOptions): RowStream<R> {
+    this.ensureOpen();
+    return new RowStream<R>(this.streamHost(), stmt, args, opts);
+  }
+
+  /** @internal Where a stream runs: a new session (Connection) or the session itself. */
+  protected abstract streamHost(): () => StreamHost;
+}

@@ -1,0 +1,159 @@
+import { expect } from "chai";
+import { ConnectionError, NotSupportedError, ProgrammingError, Session, connect } from "cratedb-fetch";
+import { clusterPerSuite, nodesSeen } from "./support/cluster.js";
+import type { ClusterHandle } from "./support/cluster-api.js";
+import { expectReject, expectThrow, notApplicable, runtime } from "./support/helpers.js";
+
+/** Lanes where a session can pin a socket; the others must refuse sessions loudly. */
+export const sessionsHere = runtime !== "browser";
+export const NO_SESSIONS = "browsers choose the connection of every fetch themselves, so a session cannot be pinned to one";
+
+describe("Sessions: requests pinned to one connection on one node", () => {
+  let cluster: ClusterHandle;
+  let urls: string[];
+  clusterPerSuite({ nodes: 3 }, (c) => {
+    cluster = c;
+    urls = c.urls;
+  }, { restartNodes: true });
+
+  beforeEach(function () {
+    if (!sessionsHere && !/refuse/.test(this.currentTest?.title ?? "")) notApplicable(this, NO_SESSIONS);
+  });
+
+  const connectionsOf = async (node: number): Promise<number[]> =>
+    [...new Set((await cluster.requests(node)).map((r) => r.connection))];
+
+  it("SET search_path in a session is seen by its next query and by no other session or Connection", async () => {
+    const conn = connect(urls);
+    const other = connect(urls);
+    const a = conn.session();
+    const b = conn.session();
+    expect(a).to.be.instanceOf(Session);
+    await a.query("SET search_path TO in_session_a");
+    expect((await a.query("SELECT current_schema")).rows).to.deep.equal([["in_session_a"]]);
+    expect((await b.query("SELECT current_schema")).rows).to.deep.equal([["doc"]]);
+    for (let i = 0; i < 4; i++) expect((await conn.query("SELECT current_schema")).rows).to.deep.equal([["doc"]]);
+    expect((await other.query("SELECT current_schema")).rows).to.deep.equal([["doc"]]);
+    expect((await a.query("SELECT current_schema")).rows, "still pinned after other traffic").to.deep.equal([["in_session_a"]]);
+    await conn.close();
+    await other.close();
+  });
+
+  it("sends every request of a session on one socket to one node, chosen by the pool", async () => {
+    const conn = connect(urls);
+    await cluster.resetLog();
+    await conn.withSession(async (s) => {
+      for (let i = 0; i < 6; i++) expect((await s.query("SELECT ?", [i])).rows).to.deep.equal([[i]]);
+      expect(s.server).to.equal(urls[0]);
+    });
+    expect(await nodesSeen(cluster)).to.deep.equal([0, 0, 0, 0, 0, 0]);
+    expect(await connectionsOf(0)).to.have.length(1);
+    await conn.close();
+  });
+
+  it("fails over while no request reached a node, then stays on the node it found", async () => {
+    const conn = connect(urls);
+    await cluster.stopNode(0);
+    const s = conn.session();
+    expect((await s.query("SELECT 1")).rows).to.deep.equal([[1]]);
+    expect(s.server).to.equal(urls[1]);
+    await cluster.startNode(0);
+    for (let i = 0; i < 3; i++) await s.query("SELECT 2");
+    expect((await cluster.requests()).every((r) => r.node === 1)).to.equal(true);
+    await conn.close();
+  });
+
+  it("a broken session socket is a ConnectionError saying the session is lost, never a silent reconnect", async () => {
+    const conn = connect(urls);
+    const s = conn.session();
+    await s.query("SET search_path TO lost_schema");
+    const node = urls.indexOf(s.server as string);
+    await cluster.stopNode(node);
+    await cluster.startNode(node);
+    const err = await expectReject<ConnectionError>(s.query("SELECT current_schema"), ConnectionError, /session .*is lost/);
+    expect(err.server).to.equal(s.server);
+    expect(s.closed).to.equal(true);
+    await expectReject(s.query("SELECT 1"), ConnectionError, /session .*is lost/);
+    expect((await conn.query("SELECT current_schema")).rows, "the Connection itself carries on").to.deep.equal([["doc"]]);
+    await conn.close();
+  });
+
+  it("a write whose session breaks mid-request is never re-sent", async () => {
+    const conn = connect(urls);
+    await cluster.resetLog();
+    const s = conn.session();
+    await s.query("CREATE TABLE IF NOT EXISTS session_w (id INT)");
+    const node = urls.indexOf(s.server as string);
+    await cluster.fault({ node, fault: { kind: "reset-after-headers" }, stmt: "INSERT INTO session_w" });
+    await expectReject(s.query("INSERT INTO session_w (id) VALUES (1)"), ConnectionError, /session .*is lost/);
+    expect((await cluster.requests()).filter((r) => r.body.includes("INSERT INTO session_w"))).to.have.length(1);
+    await conn.close();
+  });
+
+  it("close() releases the session's socket; calls after close() throw ProgrammingError", async () => {
+    const conn = connect([urls[2] as string]);
+    const s = conn.session();
+    await s.query("SELECT 1");
+    expect((await cluster.stats()).nodes[2]?.connectionsOpen).to.equal(1);
+    await s.close();
+    await s.close();
+    await expectReject(s.query("SELECT 1"), ProgrammingError, /Session closed/);
+    await waitFor(async () => (await cluster.stats()).nodes[2]?.connectionsOpen === 0);
+    const t = conn.session();
+    await t.query("SELECT 1");
+    await conn.close();
+    await expectReject(t.query("SELECT 1"), ProgrammingError, /Connection closed/);
+    expectThrow(() => conn.session(), ProgrammingError, /Connection closed/);
+    await waitFor(async () => (await cluster.stats()).nodes[2]?.connectionsOpen === 0);
+  });
+
+  it("withSession() closes the session when the function throws", async () => {
+    const conn = connect([urls[1] as string]);
+    let kept: Session | undefined;
+    await expectReject(conn.withSession(async (s) => {
+      kept = s;
+      await s.query("SELECT 1");
+      throw new Error("boom");
+    }), Error, /boom/);
+    expect(kept?.closed).to.equal(true);
+    await waitFor(async () => (await cluster.stats()).nodes[1]?.connectionsOpen === 0);
+    await conn.close();
+  });
+
+  it("runs bulk requests and PEP 249 cursors in the session", async () => {
+    const conn = connect(urls);
+    await conn.withSession(async (s) => {
+      await s.query("CREATE TABLE IF NOT EXISTS session_bulk (id INT)");
+      expect((await s.bulk("INSERT INTO session_bulk (id) VALUES (?)", [[1], [2]])).rowcount).to.equal(2);
+      await s.query("REFRESH TABLE session_bulk");
+      const cur = s.cursor();
+      await cur.execute("SELECT id FROM session_bulk ORDER BY id");
+      const seen: unknown[] = [];
+      for await (const row of cur) seen.push(row);
+      expect(seen).to.deep.equal([[1], [2]]);
+    });
+    await conn.close();
+  });
+
+  it("refuses sessions where the platform cannot pin a connection, naming the reason", async function () {
+    if (sessionsHere) {
+      const conn = connect(urls, { fetch: (u, i) => fetch(u, i) });
+      expectThrow(() => conn.session(), NotSupportedError, /custom 'fetch'/);
+      expectThrow(() => conn.stream("SELECT 1"), NotSupportedError, /custom 'fetch'/);
+      await conn.close();
+      return;
+    }
+    const conn = connect(urls);
+    expectThrow(() => conn.session(), NotSupportedError, /browser/);
+    expectThrow(() => conn.stream("SELECT 1"), NotSupportedError, /browser/);
+    await conn.close();
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, ms = 2000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
