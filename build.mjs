@@ -26,6 +26,7 @@ const entries = [
   { name: "deno", formats: ["esm"], platform: "neutral" },
   { name: "bun", formats: ["esm"], platform: "neutral" },
   { name: "web", formats: ["esm", "cjs"], platform: "neutral" },
+  { name: "workerd", formats: ["esm"], platform: "neutral" },
 ];
 
 function collectExportPaths(node, out = []) {
@@ -56,7 +57,7 @@ export async function buildLibrary({ types = true } = {}) {
     format,
     platform: e.platform,
     target: "es2022",
-    external: ["node:*"],
+    external: ["node:*", "cloudflare:*"],
     sourcemap: true,
     legalComments: "none",
     logLevel: "warning",

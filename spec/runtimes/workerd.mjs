@@ -1,4 +1,5 @@
-// workerd lane: the spec suite inside Cloudflare's workerd (npm `workerd`) against dist/web.js.
+// workerd lane: the spec suite inside Cloudflare's workerd (npm `workerd`) against dist/workerd.js (the package's
+// "workerd" export: the web entry plus cloudflare:sockets for sessions).
 //
 // esbuild bundles mocha's browser build, chai, every spec/*.spec.ts and the workerd-only specs
 // (spec/runtimes/workerd/) into one ES module worker whose test() handler runs mocha; `workerd test`
@@ -24,7 +25,7 @@ if (!control) {
 const distWeb = {
   name: "cratedb-fetch-dist-web",
   setup(b) {
-    b.onResolve({ filter: /^cratedb-fetch$/ }, () => ({ path: join(root, "dist/web.js") }));
+    b.onResolve({ filter: /^cratedb-fetch$/ }, () => ({ path: join(root, "dist/workerd.js") }));
   },
 };
 // `workerd-specs`: one import per spec file, in a stable order, the workerd-only specs last. The
@@ -47,7 +48,7 @@ const common = {
   bundle: true, format: "esm", platform: "browser", target: "es2022", conditions: ["workerd", "worker", "browser"],
   // node:* stays an import: only fake-server.spec.ts uses one (node:https), in tests that skip here.
   // workerd ignores source maps: this script maps the stack frames of failures itself (sourceMapped).
-  external: ["node:*"], sourcemap: "external", logLevel: "warning", plugins: [distWeb, specsModule],
+  external: ["node:*", "cloudflare:*"], sourcemap: "external", logLevel: "warning", plugins: [distWeb, specsModule],
 };
 
 async function controlCall(method, path, body) {
