@@ -76,7 +76,7 @@ export class Connection {
 
   /** Every configured server, normalised, without credentials. */
   get servers(): readonly string[] {
-    return this.options.servers.map((s) => s.url);
+    return this.requester.servers.map((s) => s.url);
   }
 
   /** The servers currently in rotation, in the order they will be tried. */
@@ -189,7 +189,7 @@ export class Connection {
   private entryFor(server: string): ServerEntry {
     if (typeof server !== "string") throw new InterfaceError("serverInfo() server must be a string");
     const wanted = parseServer(server).url;
-    const known = this.options.servers.find((s) => s.url === wanted);
+    const known = this.requester.servers.find((s) => s.url === wanted);
     if (known === undefined) throw new InterfaceError(`Unknown server '${wanted}': use one of ${this.servers.join(", ")}`);
     return known;
   }
@@ -214,6 +214,7 @@ export class Connection {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.requester.close();
     await this.transport.close();
   }
 
