@@ -51,7 +51,7 @@ export class Connection extends Queryable {
 
   /** Every configured server, normalised, without credentials. */
   get servers(): readonly string[] {
-    return this.options.servers.map((s) => s.url);
+    return this.requester.servers.map((s) => s.url);
   }
 
   /** The servers currently in rotation, in the order they will be tried. */
@@ -154,7 +154,7 @@ export class Connection extends Queryable {
   private entryFor(server: string): ServerEntry {
     if (typeof server !== "string") throw new InterfaceError("serverInfo() server must be a string");
     const wanted = parseServer(server).url;
-    const known = this.options.servers.find((s) => s.url === wanted);
+    const known = this.requester.servers.find((s) => s.url === wanted);
     if (known === undefined) throw new InterfaceError(`Unknown server '${wanted}': use one of ${this.servers.join(", ")}`);
     return known;
   }
@@ -181,6 +181,7 @@ export class Connection extends Queryable {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.requester.close();
     await Promise.all([...this.sessions].map((s) => s.close()));
     // Kills of cancelled statements still looking up their job: give them a moment, not forever.
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -79,6 +79,26 @@ export interface ConnectOptions {
   killOnAbort?: boolean;
   /** Receives "server removed"/"server restored" warnings and per-request debug lines. @default silent */
   logger?: Logger;
+  /**
+   * Node discovery (opt-in): reads `SELECT name, rest_url FROM sys.nodes` through the normal request loop
+   * when the first request starts, then every `intervalMs`, and adds the nodes found to the rotation
+   * (dropping discovered nodes that left). Each node's URL takes the scheme, path prefix and credentials of
+   * the seed server that answered; the given servers (the seeds) are never dropped. A failed refresh is
+   * logged (`logger.warn`) and keeps the current servers. `rest_url` is a node's publish address, which may be
+   * unreachable from outside a container network. Not available in browsers and Cloudflare Workers
+   * (`NotSupportedError`). Not in Python.
+   * @default false
+   * @example
+   * ```ts
+   * const conn = connect("https://db.example.com:4200", { username: "crate", discover: { intervalMs: 30_000 } });
+   * await conn.query("SELECT 1");
+   * conn.servers; // after the first refresh: the seed and every node of the cluster
+   * ```
+   */
+  discover?: boolean | {
+    /** How often the node list is refreshed, in ms. @default 60000 */
+    intervalMs?: number;
+  };
 }
 
 /** Options of a single request. */
@@ -126,12 +146,14 @@ export interface ResolvedOptions extends TlsSocketOptions {
   headers: Record<string, string>;
   logger: Logger;
   killOnAbort: boolean;
+  /** Node discovery, or undefined when off. */
+  discover: { intervalMs: number } | undefined;
   redactor: Redactor;
 }
 
-/** The option names that a transport may or may not honour on a platform. */
+/** The option names that a platform (its transport, its network position) may or may not honour. */
 export type PlatformOption = "verifySslCert" | "caCert" | "certFile" | "keyFile" | "sslRelaxMinimumVersion" |
-  "socketKeepalive" | "socketTcpKeepidle" | "socketTcpKeepintvl" | "socketTcpKeepcnt" | "poolSize";
+  "socketKeepalive" | "socketTcpKeepidle" | "socketTcpKeepintvl" | "socketTcpKeepcnt" | "poolSize" | "discover";
 
 /** What an entry file tells the core about its runtime. */
 export interface Platform {

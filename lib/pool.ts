@@ -1,6 +1,6 @@
 /**
  * ServerPool: round robin over active servers, an inactive list ordered by failure time, and
- * `retryInterval`. Pure logic: no I/O, the clock is injected.
+ * `retryInterval`; servers can be added and removed (node discovery). Pure logic: no I/O, the clock is injected.
  */
 
 interface Inactive<S> {
@@ -64,6 +64,29 @@ export class ServerPool<S> {
     }
     this.inactive.push({ server, since: this.now() });
     if (i >= 0) this.onEvent({ type: "removed", server, reason });
+  }
+
+  /**
+   * Adds a server to the rotation, after every active one (as a restored server re-enters).
+   * A server already in the pool, active or inactive, is left where it is.
+   */
+  add(server: S): void {
+    if (this.active.includes(server) || this.inactive.some((e) => e.server === server)) return;
+    this.restoreDue(); // servers due before now re-enter first
+    this.active.push(server);
+  }
+
+  /** Removes a server for good, active or inactive. A later `markFailed` of it is ignored. */
+  remove(server: S): boolean {
+    const i = this.active.indexOf(server);
+    if (i >= 0) {
+      this.active.splice(i, 1);
+      return true;
+    }
+    const j = this.inactive.findIndex((e) => e.server === server);
+    if (j < 0) return false;
+    this.inactive.splice(j, 1);
+    return true;
   }
 
   private restoreDue(): void {

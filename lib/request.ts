@@ -7,6 +7,7 @@
  * after the first counts against `maxRetries`; with `backoffFactor` 0 stop once every server failed.
  */
 import { ConnectionError, CrateDBError, ProgrammingError } from "./errors.js";
+import { Discovery } from "./discover.js";
 import type { ResolvedOptions } from "./options.js";
 import { basic } from "./resolve.js";
 import { ServerPool } from "./pool.js";
@@ -93,9 +94,12 @@ export class Requester {
   private readonly authByServer = new Map<ServerEntry, string | undefined>();
 
   private readonly redact: (text: string) => string;
+  /** Node discovery, when the `discover` option is on. */
+  private readonly discovery: Discovery | undefined;
 
   constructor(private readonly opts: ResolvedOptions, private readonly transport: Transport) {
     this.redact = (text) => opts.redactor.redact(text);
+    this.discovery = opts.discover === undefined ? undefined : new Discovery(this, opts, opts.discover.intervalMs);
     this.pool = new ServerPool(opts.servers, opts.retryInterval, Date.now, (event) => {
       const warn = opts.logger.warn;
       if (warn === undefined) return;
@@ -136,8 +140,19 @@ export class Requester {
   }
 
 
+  /** Every server: the configured ones, then the discovered ones. */
+  get servers(): readonly ServerEntry[] {
+    return this.discovery?.servers ?? this.opts.servers;
+  }
+
+  /** Stops node discovery (the transport is closed by its owner). */
+  close(): void {
+    this.discovery?.stop();
+  }
+
   /** Sends a request through the pool, returning the first answer that is not a failover status. */
   async send(spec: RequestSpec): Promise<Answer> {
+    this.discovery?.start();
     const { maxRetries, backoffFactor } = this.opts;
     let failed: Set<ServerEntry> | undefined;
     let last: ConnectionError | undefined;

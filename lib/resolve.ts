@@ -15,7 +15,7 @@ const PYTHON_NAMES: Record<string, string> = {
 const KNOWN = new Set(["servers", "killOnAbort", "username", "password", "jwtToken", "schema", "timeout", "backoffFactor", "maxRetries",
   "retryInterval", "errorTrace", "verifySslCert", "caCert", "certFile", "keyFile", "sslRelaxMinimumVersion",
   "socketKeepalive", "socketTcpKeepidle", "socketTcpKeepintvl", "socketTcpKeepcnt", "poolSize", "compress", "int64",
-  "numeric", "converter", "rowMode", "fetch", "headers", "logger"]);
+  "numeric", "converter", "rowMode", "fetch", "headers", "logger", "discover"]);
 
 function fail(message: string): never {
   throw new InterfaceError(message);
@@ -98,10 +98,28 @@ function pem(v: string | undefined, key: string, platform: Platform): string | u
 }
 
 const PLATFORM_OPTIONS: PlatformOption[] = ["verifySslCert", "caCert", "certFile", "keyFile", "sslRelaxMinimumVersion",
-  "socketKeepalive", "socketTcpKeepidle", "socketTcpKeepintvl", "socketTcpKeepcnt", "poolSize"];
+  "socketKeepalive", "socketTcpKeepidle", "socketTcpKeepintvl", "socketTcpKeepcnt", "poolSize", "discover"];
+
+/** The default `discover.intervalMs`. */
+const DISCOVER_INTERVAL = 60_000;
+
+function discoverOf(v: unknown): { intervalMs: number } | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return { intervalMs: DISCOVER_INTERVAL };
+  const got = v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
+  if (v === null || typeof v !== "object" || Array.isArray(v)) fail(`Option 'discover' must be true, false or { intervalMs }, got ${got}`);
+  for (const key of Object.keys(v)) if (key !== "intervalMs") fail(`Unknown option 'discover.${key}' (only 'intervalMs')`);
+  const ms = (v as { intervalMs?: unknown }).intervalMs;
+  if (ms === undefined) return { intervalMs: DISCOVER_INTERVAL };
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) {
+    fail(`Option 'discover.intervalMs' must be a positive number of milliseconds, got ${typeof ms === "number" ? ms : typeof ms}`);
+  }
+  return { intervalMs: ms };
+}
 
 /** True when the user set an option to something other than what every platform does anyway. */
 function isSet(option: PlatformOption, o: Record<string, unknown>): boolean {
+  if (option === "discover") return o.discover !== undefined && o.discover !== false;
   if (option === "verifySslCert" || option === "socketKeepalive") return o[option] === false;
   if (option === "sslRelaxMinimumVersion") return o[option] === true;
   return o[option] !== undefined;
@@ -178,6 +196,7 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     headers,
     logger: (logger ?? {}) as Logger,
     killOnAbort: bool(o, "killOnAbort", true),
+    discover: discoverOf(o.discover),
     redactor: new Redactor([]),
   };
   if ((resolved.certFile === undefined) !== (resolved.keyFile === undefined)) fail("Options 'certFile' and 'keyFile' must be given together");

@@ -19,7 +19,7 @@ export const bunPlatform: Platform = {
   name: `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`,
   readFile: (path) => readFileSync(path, "utf8"),
   unsupported(option, o) {
-    if (o.fetch !== undefined) return "with a custom 'fetch', TLS and socket options belong to that fetch";
+    if (o.fetch !== undefined && option !== "discover") return "with a custom 'fetch', TLS and socket options belong to that fetch";
     if (option === "socketTcpKeepintvl" || option === "socketTcpKeepcnt") {
       return "Bun cannot set the TCP keepalive probe interval or count (socketTcpKeepidle works)";
     }

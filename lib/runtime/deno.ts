@@ -31,7 +31,7 @@ export const denoPlatform: Platform = {
   name: `Deno ${Deno.version.deno}`,
   readFile: (path) => Deno.readTextFileSync(path),
   unsupported(option, o) {
-    if (o.fetch !== undefined) return "with a custom 'fetch', TLS and socket options belong to that fetch";
+    if (o.fetch !== undefined && option !== "discover") return "with a custom 'fetch', TLS and socket options belong to that fetch";
     if (option === "socketTcpKeepintvl" || option === "socketTcpKeepcnt") {
       return "Deno cannot set the TCP keepalive probe interval or count (socketTcpKeepidle works)";
     }

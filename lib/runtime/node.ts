@@ -33,7 +33,7 @@ export const nodePlatform: Platform = {
   name: `Node.js ${process.versions.node}`,
   readFile: (path) => fsModule().readFileSync(path, "utf8"),
   unsupported(option, o) {
-    if (o.fetch !== undefined) return "with a custom 'fetch', TLS and socket options belong to that fetch";
+    if (o.fetch !== undefined && option !== "discover") return "with a custom 'fetch', TLS and socket options belong to that fetch";
     if ((option === "socketTcpKeepintvl" || option === "socketTcpKeepcnt") && !CAN_TUNE_PROBES) {
       return "Node.js before 26.4 cannot set the TCP keepalive probe interval or count per socket (socketTcpKeepidle works)";
     }

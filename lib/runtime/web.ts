@@ -1,6 +1,7 @@
 /**
  * Browsers, Cloudflare Workers and unknown fetch runtimes: plain `fetch`, which offers no TLS or
- * socket knobs, so every such option the user sets is refused loudly at connect().
+ * socket knobs, so every such option the user sets is refused loudly at connect(); so is node
+ * discovery in browsers and Workers, which cannot reach the nodes' publish addresses.
  */
 import { NotSupportedError } from "../errors.js";
 import type { Platform, PlatformOption } from "../options.js";
@@ -17,6 +18,18 @@ const TLS: ReadonlySet<PlatformOption> = new Set(["verifySslCert", "caCert", "ce
 export const webPlatform: Platform = {
   name: isWorkers ? "Cloudflare Workers" : isBrowser ? "browsers" : "this runtime (plain fetch)",
   unsupported(option) {
+    if (option === "discover") {
+      if (isWorkers) {
+        return "sys.nodes gives each node's publish address as a bare IP and port, and a deployed Worker can neither fetch " +
+          "a bare IP address nor use a port other than the scheme's default; nor can it refresh the list between requests. " +
+          "List the servers (or a load balancer) instead";
+      }
+      if (isBrowser) {
+        return "sys.nodes gives each node's publish address, usually a private address that a browser cannot reach, " +
+          "and every node would also have to allow this page's origin (CORS). List the servers the browser can reach instead";
+      }
+      return undefined;
+    }
     if (TLS.has(option)) {
       return isWorkers
         ? "fetch in Workers has no TLS options; for client certificates bind an mTLS certificate and pass its fetch: connect(url, { fetch: (u, i) => env.MY_CERT.fetch(u, i) })"
