@@ -458,6 +458,19 @@ describe("fake CrateDB cluster", function () {
       expect(stats.nodes[1]?.connectionsOpen).to.equal(1);
     });
 
+    it("lists only running nodes in sys.nodes, rest_url without scheme", async () => {
+      const restUrl = (u: string) => u.replace(/^https?:\/\//, "");
+      const nodes = async () => JSON.parse((await sql(url, { stmt: "SELECT name, rest_url FROM sys.nodes" })).text).rows as string[][];
+      expect(await nodes()).to.deep.equal([["crate-0", restUrl(c.urls[0] as string)], ["crate-1", restUrl(c.urls[1] as string)]]);
+      await c.stopNode(1);
+      try {
+        expect(await nodes()).to.deep.equal([["crate-0", restUrl(c.urls[0] as string)]]);
+        expect(JSON.parse((await sql(url, { stmt: "SELECT name FROM sys.nodes" })).text).rows).to.deep.equal([["crate-0"]]);
+      } finally {
+        await c.startNode(1);
+      }
+    });
+
     it("closes idle sockets after idleTimeout and serves under a path prefix", async function () {
       if (runtime === "browser") {
         return notApplicable(this, "the 404 outside the path prefix (a reverse proxy's) also answers the CORS preflight, " +

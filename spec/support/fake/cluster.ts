@@ -40,7 +40,12 @@ export class FakeCluster implements ClusterShared {
     const prefix = this.options.nodeName ?? "crate";
     const n = this.options.nodes ?? 1;
     this.nodes = Array.from({ length: n }, (_, i) => new FakeNode(i, `${prefix}-${i}`, this));
-    this.db = { tables: new Map(), blobs: new Map(), clusterName: this.options.clusterName ?? "fake-crate", nodeNames: this.nodes.map((x) => x.name) };
+    this.db = {
+      tables: new Map(),
+      blobs: new Map(),
+      clusterName: this.options.clusterName ?? "fake-crate",
+      liveNodes: () => this.nodes.filter((x) => x.running).map((x) => ({ name: x.name, restUrl: `127.0.0.1:${x.port}` })),
+    };
   }
 
   static async create(id: string, options: ClusterOptions): Promise<FakeCluster> {

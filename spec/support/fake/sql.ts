@@ -5,7 +5,7 @@
  * - `SELECT <expr>[, …]` without FROM: integer/decimal/string/boolean/null literals, `?`/`$N` placeholders
  *   (column named by the placeholder text), `current_schema[()]`, `current_user`/`user`/`session_user`.
  * - `SELECT * | col[, …] | count(*) FROM t [WHERE c = expr [AND …]] [ORDER BY c [ASC|DESC], …] [LIMIT n]`,
- *   also `sys.cluster` (name) and `sys.nodes` (name).
+ *   also `sys.cluster` (name) and `sys.nodes` (name, rest_url = `127.0.0.1:PORT`; running nodes only).
  * - `INSERT INTO t (c, …) VALUES (…)[, (…)] [ON CONFLICT … DO NOTHING]` (creates a missing table; first column = PK).
  * - `UPDATE t SET c = expr[, …] [WHERE …]`, `DELETE FROM t [WHERE …]`.
  * - `CREATE TABLE [IF NOT EXISTS] t (…)`, `DROP TABLE [IF EXISTS] t`, `REFRESH TABLE t[, …]`.
@@ -30,7 +30,8 @@ export interface Db {
   /** Blob tables (`blob.<name>`) keyed by `<name>`: digest → content. */
   blobs: Map<string, Map<string, Buffer>>;
   clusterName: string;
-  nodeNames: string[];
+  /** The nodes listening right now (`sys.nodes`): name and HTTP publish address `127.0.0.1:PORT` (no scheme). */
+  liveNodes(): Array<{ name: string; restUrl: string }>;
 }
 
 export interface Session {
@@ -94,7 +95,7 @@ export function execute(stmt: Stmt, args: JsonValue[], session: Session, db: Db)
   const table = (t: TableRef): Table => {
     const name = qualify(t);
     if (name === "sys.cluster") return { columns: ["name"], rows: [[db.clusterName]] };
-    if (name === "sys.nodes") return { columns: ["name"], rows: db.nodeNames.map((n) => [n]) };
+    if (name === "sys.nodes") return { columns: ["name", "rest_url"], rows: db.liveNodes().map((n) => [n.name, n.restUrl]) };
     const found = db.tables.get(name);
     if (!found) throw errors.relationUnknown(name);
     return found;
