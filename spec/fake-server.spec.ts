@@ -39,6 +39,92 @@ const nodeOnly = () => typeof (globalThis as { process?: unknown }).process === 
 // A page reads only CORS-safelisted response headers: CrateDB (and the fake) send no Access-Control-Expose-Headers.
 const HIDDEN_HEADERS = "a cross-origin page reads only CORS-safelisted response headers, and CrateDB (like the fake) sends no Access-Control-Expose-Headers";
 
+interface SqlJson {
+  cols: string[];
+  col_types?: unknown[];
+  rows: unknown[][];
+  rowcount: number;
+  error?: { message: string; code: number };
+}
+
+/** One keep-alive socket (node:net) speaking HTTP/1.1 by hand: every request goes over the same connection. */
+class RawConn {
+  private buf = new Uint8Array(0);
+  private waiter: (() => void) | undefined;
+  private ended = false;
+  private constructor(
+    private readonly socket: import("node:net").Socket,
+    private readonly host: string,
+  ) {
+    socket.on("data", (d: Uint8Array) => {
+      const next = new Uint8Array(this.buf.length + d.length);
+      next.set(this.buf);
+      next.set(d, this.buf.length);
+      this.buf = next;
+      this.waiter?.();
+    });
+    socket.on("close", () => {
+      this.ended = true;
+      this.waiter?.();
+    });
+  }
+
+  static async open(url: string): Promise<RawConn> {
+    const net = await import("node:net");
+    const { hostname, port } = new URL(url);
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("error", reject);
+    });
+    return new RawConn(socket, `${hostname}:${port}`);
+  }
+
+  /** Send without waiting for the answer (a held job); `answer()` reads it. */
+  send(body: unknown, query = ""): void {
+    const text = JSON.stringify(body);
+    const len = new TextEncoder().encode(text).length;
+    this.socket.write(`POST /_sql${query} HTTP/1.1\r\nHost: ${this.host}\r\nContent-Type: application/json\r\nContent-Length: ${len}\r\n\r\n${text}`);
+  }
+
+  async answer(): Promise<{ status: number; text: string; json: SqlJson }> {
+    for (;;) {
+      const head = new TextDecoder().decode(this.buf);
+      const end = head.indexOf("\r\n\r\n");
+      if (end >= 0) {
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head.slice(0, end))?.[1] ?? "0");
+        const bodyStart = new TextEncoder().encode(head.slice(0, end + 4)).length;
+        if (this.buf.length >= bodyStart + length) {
+          const text = new TextDecoder().decode(this.buf.subarray(bodyStart, bodyStart + length));
+          this.buf = this.buf.slice(bodyStart + length);
+          return { status: Number(head.slice(9, 12)), text, json: JSON.parse(text) as SqlJson };
+        }
+      }
+      if (this.ended) throw new Error("socket closed before a complete answer");
+      await new Promise<void>((r) => (this.waiter = r));
+      this.waiter = undefined;
+    }
+  }
+
+  async sql(body: unknown, query = ""): Promise<{ status: number; text: string; json: SqlJson }> {
+    this.send(body, query);
+    return this.answer();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 3000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe("fake CrateDB cluster", function () {
   this.timeout(20_000);
   let c: ClusterHandle;
@@ -175,6 +261,132 @@ describe("fake CrateDB cluster", function () {
       await c.stopNode(1);
       await c.startNode(1);
       expect(await q("fifth")).to.equal("fifth");
+    });
+  });
+
+  describe("cursors, sys.jobs and KILL (node-only: one socket held with node:net)", () => {
+    const conns: RawConn[] = [];
+    const open = async (u = url) => {
+      const conn = await RawConn.open(u);
+      conns.push(conn);
+      return conn;
+    };
+    beforeEach(function () {
+      if (nodeOnly()) notApplicable(this, "keeps one keep-alive socket with node:net, which this runtime lacks");
+    });
+    afterEach(() => {
+      for (const conn of conns.splice(0)) conn.close();
+    });
+    const lookup = (u: string, marker: string) =>
+      sql(u, { stmt: "SELECT id FROM sys.jobs WHERE strpos(stmt, concat('/* cratedb-fetch:', ?, ' */')) > 0", args: [marker] })
+        .then((r) => (JSON.parse(r.text) as SqlJson).rows.map((row) => row[0] as string));
+
+    it("declares, fetches and closes cursors per socket, and drops them when the socket closes", async () => {
+      const before = await c.cursors();
+      const conn = await open();
+      const declared = await conn.sql({ stmt: "DECLARE c NO SCROLL CURSOR WITH HOLD FOR SELECT generate_series FROM generate_series(1, 5)" }, "?types");
+      expect(D(declared.text)).to.equal('{"cols":[],"col_types":[],"rows":[[]],"rowcount":0,"duration":D}');
+      const first = await conn.sql({ stmt: "FETCH 2 FROM c" }, "?types");
+      expect(D(first.text)).to.equal('{"cols":["generate_series"],"col_types":[10],"rows":[[1],[2]],"rowcount":2,"duration":D}');
+      expect((await conn.sql({ stmt: "FETCH NEXT FROM c" })).json.rows).to.deep.equal([[3]]);
+      expect((await conn.sql({ stmt: "FETCH FORWARD 9 FROM c" })).json.rows).to.deep.equal([[4], [5]]);
+      const done = await conn.sql({ stmt: "FETCH ALL FROM c" });
+      expect([done.json.rows, done.json.rowcount]).to.deep.equal([[], 0]);
+      expect(D((await conn.sql({ stmt: "CLOSE c" })).text)).to.equal('{"cols":[],"rows":[[]],"rowcount":1,"duration":D}');
+      const gone = await conn.sql({ stmt: "FETCH 1 FROM c" });
+      expect([gone.status, gone.text]).to.deep.equal([400, '{"error":{"message":"SQLParseException[No cursor named `c` available]","code":4000}}']);
+
+      await conn.sql({ stmt: "DECLARE d CURSOR WITH HOLD FOR SELECT * FROM generate_series(1, 3)" });
+      const dup = await conn.sql({ stmt: "DECLARE d CURSOR WITH HOLD FOR SELECT 1" });
+      expect([dup.status, dup.json.error?.message]).to.deep.equal([400, "SQLParseException[Cursor `d` already exists]"]);
+      const other = await open();
+      expect((await other.sql({ stmt: "FETCH 1 FROM d" })).status, "another socket is another session").to.equal(400);
+      expect(await c.cursors()).to.deep.equal({ open: before.open + 1, declared: before.declared + 2, closed: before.closed + 1 });
+      const openSockets = (await c.stats()).nodes[0]?.connectionsOpen ?? 0;
+      conn.close();
+      const after = await eventually(() => c.cursors(), (x) => x.open === before.open);
+      expect(after).to.deep.equal({ open: before.open, declared: before.declared + 2, closed: before.closed + 2 });
+      expect((await c.stats()).nodes[0]?.connectionsOpen).to.equal(openSockets - 1);
+    });
+
+    it("allows a cursor WITHOUT HOLD only between BEGIN and COMMIT, and rejects WITH queries", async () => {
+      const conn = await open();
+      const outside = await conn.sql({ stmt: "DECLARE c CURSOR WITHOUT HOLD FOR SELECT 1" });
+      expect([outside.status, outside.text]).to.deep.equal([
+        400,
+        '{"error":{"message":"UnsupportedFeatureException[DECLARE CURSOR can only be used in transaction blocks]","code":4004}}',
+      ]);
+      expect((await conn.sql({ stmt: "DECLARE c CURSOR FOR SELECT 1" })).json.error?.code).to.equal(4004);
+      await conn.sql({ stmt: "BEGIN" });
+      expect((await conn.sql({ stmt: "DECLARE c CURSOR FOR SELECT 1" })).status).to.equal(200);
+      expect((await conn.sql({ stmt: "FETCH 5 FROM c" })).json.rows).to.deep.equal([[1]]);
+      await conn.sql({ stmt: "COMMIT" });
+      expect((await conn.sql({ stmt: "FETCH 1 FROM c" })).status, "COMMIT closes cursors without hold").to.equal(400);
+      const withQuery = await conn.sql({ stmt: "DECLARE w CURSOR WITH HOLD FOR WITH x AS (SELECT 1) SELECT * FROM x" });
+      expect([withQuery.status, withQuery.json.error?.code]).to.deep.equal([400, 4000]);
+      expect((await conn.sql({ stmt: "CLOSE ALL" })).json.rowcount).to.equal(1);
+    });
+
+    it("produces generate_series rows lazily through a cursor, and all of them in a plain query", async function () {
+      this.timeout(60_000);
+      const conn = await open();
+      const t0 = Date.now();
+      await conn.sql({ stmt: "DECLARE big NO SCROLL CURSOR WITH HOLD FOR SELECT generate_series, generate_series * 2 FROM generate_series(1, 1000000)" });
+      const page = await conn.sql({ stmt: "FETCH 3 FROM big" }, "?types");
+      expect(Date.now() - t0, "DECLARE and FETCH 3 over a million rows").to.be.below(1000);
+      expect([page.json.cols, page.json.col_types, page.json.rows]).to.deep.equal([
+        ["generate_series", "generate_series * 2"],
+        [10, 10],
+        [[1, 2], [2, 4], [3, 6]],
+      ]);
+      await conn.sql({ stmt: "CLOSE big" });
+      const all = await conn.sql({ stmt: "SELECT * FROM generate_series(1, 1000000)" });
+      expect([all.json.rowcount, all.json.rows[999_999]]).to.deep.equal([1_000_000, [1_000_000]]);
+    });
+
+    it("lists a held job in sys.jobs after planMs and kills it: 500/5005, not executed, recorded in kills()", async () => {
+      await c.resetLog();
+      const marker = "k1";
+      const stmt = `INSERT INTO killed_t (id) VALUES (1) /* cratedb-fetch:${marker} */`;
+      await c.fault({ node: 0, stmt: `cratedb-fetch:${marker}`, fault: { kind: "job", ms: 5000, planMs: 150 } });
+      const conn = await open();
+      conn.send({ stmt });
+      const other = c.urls[1] as string;
+      await new Promise((r) => setTimeout(r, 30));
+      expect(await lookup(other, marker), "not yet planned").to.deep.equal([]);
+      const ids = await eventually(() => lookup(other, marker), (x) => x.length > 0);
+      expect(ids).to.have.length(1);
+      const jobId = ids[0] as string;
+      const kill = await sql(other, { stmt: "KILL ?", args: [jobId] });
+      expect(JSON.parse(kill.text).rowcount).to.equal(1);
+      const answer = await conn.answer();
+      expect([answer.status, answer.text]).to.deep.equal([
+        500,
+        '{"error":{"message":"JobKilledException[Job killed. KILL invoked by user: crate]","code":5005}}',
+      ]);
+      expect((await c.stats()).tables["doc.killed_t"], "the statement never ran").to.equal(undefined);
+      expect(JSON.parse((await sql(other, { stmt: `KILL '${jobId}'` })).text).rowcount, "nothing left to kill").to.equal(0);
+      const kills = await c.kills();
+      expect(kills.map(({ node, jobId: id, found }) => ({ node, id, found }))).to.deep.equal([
+        { node: 1, id: jobId, found: true },
+        { node: 1, id: jobId, found: false },
+      ]);
+      const job = (await c.jobs()).find((j) => j.id === jobId);
+      expect([job?.node, job?.stmt, job?.state]).to.deep.equal([0, stmt, "killed"]);
+      expect((await conn.sql({ stmt: "SELECT 1" })).status, "the socket still works").to.equal(200);
+    });
+
+    it("runs a held job normally when nobody kills it, and a held FETCH can be killed without moving the cursor", async () => {
+      const conn = await open();
+      await c.fault({ node: 0, stmt: "held_ok", fault: { kind: "job", ms: 50, planMs: 0 } });
+      expect((await conn.sql({ stmt: "SELECT 'held_ok'" })).json.rows).to.deep.equal([["held_ok"]]);
+      await conn.sql({ stmt: "DECLARE f CURSOR WITH HOLD FOR SELECT * FROM generate_series(1, 10)" });
+      await c.fault({ node: 0, stmt: "FETCH", fault: { kind: "job", ms: 5000, planMs: 0 } });
+      conn.send({ stmt: "FETCH 2 FROM f /* cratedb-fetch:f1 */" });
+      const [id] = await eventually(() => lookup(url, "f1"), (x) => x.length > 0);
+      expect(JSON.parse((await sql(url, { stmt: "KILL $1", args: [id] })).text).rowcount).to.equal(1);
+      expect((await conn.answer()).json.error?.code).to.equal(5005);
+      expect((await conn.sql({ stmt: "FETCH 2 FROM f" })).json.rows).to.deep.equal([[1], [2]]);
     });
   });
 
@@ -456,6 +668,19 @@ describe("fake CrateDB cluster", function () {
       expect((await sql(u, { stmt: "SELECT 1" })).status).to.equal(200);
       const stats = await c.stats();
       expect(stats.nodes[1]?.connectionsOpen).to.equal(1);
+    });
+
+    it("lists only running nodes in sys.nodes, rest_url without scheme", async () => {
+      const restUrl = (u: string) => u.replace(/^https?:\/\//, "");
+      const nodes = async () => JSON.parse((await sql(url, { stmt: "SELECT name, rest_url FROM sys.nodes" })).text).rows as string[][];
+      expect(await nodes()).to.deep.equal([["crate-0", restUrl(c.urls[0] as string)], ["crate-1", restUrl(c.urls[1] as string)]]);
+      await c.stopNode(1);
+      try {
+        expect(await nodes()).to.deep.equal([["crate-0", restUrl(c.urls[0] as string)]]);
+        expect(JSON.parse((await sql(url, { stmt: "SELECT name FROM sys.nodes" })).text).rows).to.deep.equal([["crate-0"]]);
+      } finally {
+        await c.startNode(1);
+      }
     });
 
     it("closes idle sockets after idleTimeout and serves under a path prefix", async function () {

@@ -91,7 +91,13 @@ export type Fault =
   /** Execute, then wait `delayMs` before sending the response head. */
   | { kind: "delay"; delayMs: number }
   /** Redirect with this status to node `to` (same path), e.g. 307. */
-  | { kind: "redirect"; status: number; to: number; location?: string };
+  | { kind: "redirect"; status: number; to: number; location?: string }
+  /**
+   * Hold the statement as a running job for `ms`, then execute and answer it normally, unless a `KILL` of its
+   * id comes first: then it answers 500/5005 `JobKilledException[…]` and is not executed. It shows in `sys.jobs`
+   * only after `planMs` (a job appears after planning). @default planMs 30
+   */
+  | { kind: "job"; ms: number; planMs?: number };
 
 export interface FaultRule {
   node: number;
@@ -135,6 +141,33 @@ export interface ClusterStats {
   tables: Record<string, unknown[][]>;
 }
 
+export interface CursorCounts {
+  open: number;
+  declared: number;
+  closed: number;
+}
+
+export interface JobInfo {
+  /** The job id, as `sys.jobs.id` lists it and `KILL` takes it. */
+  id: string;
+  node: number;
+  /** The raw statement text, comments included. */
+  stmt: string;
+  state: "running" | "done" | "killed";
+  /** Epoch ms. */
+  started: number;
+}
+
+export interface KillInfo {
+  /** The node that received the KILL. */
+  node: number;
+  jobId: string;
+  /** True when a running job with that id was killed. */
+  found: boolean;
+  /** Epoch ms. */
+  at: number;
+}
+
 /** What the specs get back. Every method is a round trip to the control server. */
 export interface ClusterHandle {
   readonly info: ClusterInfo;
@@ -150,8 +183,17 @@ export interface ClusterHandle {
   /** The requests seen so far (optionally only of one node), oldest first; CORS preflights only when asked. */
   requests(node?: number, opts?: { preflights?: boolean }): Promise<SeenRequest[]>;
   stats(): Promise<ClusterStats>;
-  /** Forget the request log (not tables or stats). */
+  /** Forget the request log, finished jobs and kills (not tables, stats or open cursors). */
   resetLog(): Promise<void>;
+  /**
+   * SQL cursors across the cluster: `declared` since start, `closed` since start (by CLOSE, COMMIT for cursors
+   * without hold, or the end of their session: socket closed or user changed), `open` = declared − closed.
+   */
+  cursors(): Promise<CursorCounts>;
+  /** Every `/_sql` statement run as a job since `resetLog()` (or start), oldest first; running ones always. */
+  jobs(): Promise<JobInfo[]>;
+  /** Every `KILL` received since `resetLog()` (or start), oldest first. */
+  kills(): Promise<KillInfo[]>;
   /** Size and SHA-1 (of the stored bytes) of a blob in blob table `table` (`name` or `blob.name`), or null if absent. */
   blob(table: string, digest: string): Promise<{ size: number; sha1: string } | null>;
   /**

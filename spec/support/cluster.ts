@@ -10,7 +10,10 @@ import type {
   ClusterInfo,
   ClusterOptions,
   ClusterStats,
+  CursorCounts,
   FaultRule,
+  JobInfo,
+  KillInfo,
   SeenRequest,
 } from "./cluster-api.js";
 
@@ -104,6 +107,15 @@ class Handle implements ClusterHandle {
   }
   async resetLog(): Promise<void> {
     await call("POST", this.path("/reset-log"));
+  }
+  cursors(): Promise<CursorCounts> {
+    return call("GET", this.path("/cursors"));
+  }
+  jobs(): Promise<JobInfo[]> {
+    return call("GET", this.path("/jobs"));
+  }
+  kills(): Promise<KillInfo[]> {
+    return call("GET", this.path("/kills"));
   }
   blob(table: string, digest: string): Promise<{ size: number; sha1: string } | null> {
     return call("GET", this.path(`/blobs/${encodeURIComponent(table)}/${encodeURIComponent(digest)}`), undefined, true);

@@ -10,8 +10,11 @@
  *   POST   /clusters/:id/clear-faults        → {}
  *   POST   /clusters/:id/nodes/:n/stop|start → {}
  *   GET    /clusters/:id/requests[?node=n]   → SeenRequest[]
- *   POST   /clusters/:id/reset-log           → {}
+ *   POST   /clusters/:id/reset-log           → {}  (also forgets finished jobs and kills)
  *   GET    /clusters/:id/stats               → ClusterStats
+ *   GET    /clusters/:id/cursors             → { open, declared, closed }
+ *   GET    /clusters/:id/jobs                → [{ id, node, stmt, state, started }]
+ *   GET    /clusters/:id/kills               → [{ node, jobId, found, at }]
  *   GET    /clusters/:id/blobs/:table/:digest → { size, sha1 } · 404 `null` when the blob (or blob table) is absent
  *   POST   /clusters/:id/blobs/:table?size=N&seed=S → { digest } · 404 `null` when the blob table is absent
  *   DELETE /clusters/:id                     → {}
@@ -109,8 +112,14 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
       return send(res, 200, stringify(cluster(id).requests(n === null || n === "" ? undefined : Number(n))));
     }
     case "POST clusters/:/reset-log":
-      cluster(id).log = [];
+      cluster(id).resetLog();
       return send(res, 200, "{}");
+    case "GET clusters/:/cursors":
+      return send(res, 200, stringify(cluster(id).cursors()));
+    case "GET clusters/:/jobs":
+      return send(res, 200, stringify(cluster(id).jobs()));
+    case "GET clusters/:/kills":
+      return send(res, 200, stringify(cluster(id).kills()));
     case "GET clusters/:/stats":
       return send(res, 200, stringify(cluster(id).stats()));
     case "GET clusters/:/blobs/:/:": {

@@ -1,7 +1,9 @@
 /** A fake CrateDB cluster: N nodes sharing tables, users, faults and a request log. */
 import type { ClusterInfo, ClusterOptions, ClusterStats, FaultRule, SeenRequest } from "../cluster-api.js";
 import { getCerts, publicCerts, type ServerCerts } from "./certs.js";
+import { CursorRegistry, type CursorStats } from "./cursors.js";
 import { FaultBook } from "./faults.js";
+import { JobBook, type KillRecord } from "./jobs.js";
 import { FakeNode, type ClusterShared } from "./node.js";
 import type { Db } from "./sql.js";
 
@@ -40,8 +42,14 @@ export class FakeCluster implements ClusterShared {
     const prefix = this.options.nodeName ?? "crate";
     const n = this.options.nodes ?? 1;
     this.nodes = Array.from({ length: n }, (_, i) => new FakeNode(i, `${prefix}-${i}`, this));
-    this.db = { tables: new Map(), blobs: new Map(), clusterName: this.options.clusterName ?? "fake-crate", nodeNames: this.nodes.map((x) => x.name),
-      liveNodes: () => this.nodes.filter((x) => x.running).map((x) => [x.name, `127.0.0.1:${x.port}`]) };
+    this.db = {
+      tables: new Map(),
+      blobs: new Map(),
+      clusterName: this.options.clusterName ?? "fake-crate",
+      jobs: new JobBook(),
+      cursors: new CursorRegistry(),
+      liveNodes: () => this.nodes.filter((x) => x.running).map((x) => ({ name: x.name, restUrl: `127.0.0.1:${x.port}` })),
+    };
   }
 
   static async create(id: string, options: ClusterOptions): Promise<FakeCluster> {
@@ -87,6 +95,24 @@ export class FakeCluster implements ClusterShared {
     return node === undefined ? this.log : this.log.filter((r) => r.node === node);
   }
 
+  /** Forget the request log, finished jobs and kills (not tables, stats or open cursors). */
+  resetLog(): void {
+    this.log = [];
+    this.db.jobs.reset();
+  }
+
+  cursors(): CursorStats {
+    return this.db.cursors.stats();
+  }
+
+  jobs(): ReturnType<JobBook["jobs"]> {
+    return this.db.jobs.jobs();
+  }
+
+  kills(): KillRecord[] {
+    return this.db.jobs.kills();
+  }
+
   stats(): ClusterStats {
     return {
       nodes: this.nodes.map((n) => ({ ...n.stats })),
@@ -96,6 +122,7 @@ export class FakeCluster implements ClusterShared {
 
   async close(): Promise<void> {
     this.faults.clear();
+    this.db.jobs.close();
     await Promise.all(this.nodes.map((n) => n.stop()));
   }
 }

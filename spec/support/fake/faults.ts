@@ -41,7 +41,7 @@ export class FaultBook {
 
 /** Does this fault run the statement before misbehaving? */
 export function executes(f: Fault): boolean {
-  return ["reset-after-headers", "slow-body", "truncated-body", "delay"].includes(f.kind);
+  return ["reset-after-headers", "slow-body", "truncated-body", "delay", "job"].includes(f.kind);
 }
 
 /** Replies for the faults that answer instead of the node (nothing is executed). */

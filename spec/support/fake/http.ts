@@ -24,6 +24,8 @@ export interface NodeContext {
   db: Db;
   /** The per-connection session, created (with `Default-Schema`) on first use or when the user changes. */
   session(user: string, defaultSchema: string | undefined): Session;
+  /** Register a `/_sql` statement as a running job of `user`; the returned function ends it. */
+  job(user: string, stmt: string): () => void;
 }
 
 const BUILD_HASH = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
@@ -211,7 +213,7 @@ function dispatch(ctx: NodeContext, req: RequestInfo, user: string): Reply {
   if (url.startsWith("/_blobs")) return emptyReply(404); // not reached: node.ts streams `/_blobs…` through blobs.ts (§5)
   if (url.startsWith("/_sql")) {
     const session = ctx.session(user, header(req.headers, "default-schema"));
-    return handleSql({ body: req.body, url, session, db: ctx.db });
+    return handleSql({ body: req.body, url, session, db: ctx.db, job: (stmt) => ctx.job(user, stmt) });
   }
   if (url === "/") {
     const accept = header(req.headers, "accept") ?? "";

@@ -15,7 +15,8 @@ import { executes, FaultBook, syntheticReply, writeReply, writeWithFault } from 
 import { BlobBody, handleBlob, writeBlobReply, type BlobNode } from "./blobs.js";
 import { admit, authenticate, corsHeaders, notFound, route, type NodeContext, type RequestInfo } from "./http.js";
 import { textReply, type Reply } from "./reply.js";
-import { statementOf } from "./sql-http.js";
+import { jobKilled, type Job, type JobNode } from "./jobs.js";
+import { errorReply, queryFlag, statementOf } from "./sql-http.js";
 import type { Db, Session } from "./sql.js";
 
 /** What a node shares with its cluster. */
@@ -41,12 +42,16 @@ export class FakeNode {
   private readonly connIds = new WeakMap<AnySocket, number>();
   private readonly sessions = new WeakMap<AnySocket, Session>();
   private readonly idle = new WeakMap<AnySocket, NodeJS.Timeout>();
+  /** How `sys.jobs.node` names this node. */
+  readonly ref: JobNode;
 
   constructor(
     readonly index: number,
     readonly name: string,
     private readonly cluster: ClusterShared,
-  ) {}
+  ) {
+    this.ref = { index, id: crypto.randomUUID().replace(/-/g, "").slice(0, 22), name };
+  }
 
   get running(): boolean {
     return this.server !== undefined;
@@ -129,6 +134,8 @@ export class FakeNode {
     s.on("close", () => {
       this.stats.connectionsOpen--;
       this.disarmIdle(s);
+      this.sessions.get(s)?.cursors?.closeAll(); // the session ends with its connection, and its cursors with it
+      this.sessions.delete(s);
     });
     this.armIdle(s);
   }
@@ -152,7 +159,8 @@ export class FakeNode {
   private session(s: AnySocket, user: string, defaultSchema: string | undefined): Session {
     const existing = this.sessions.get(s);
     if (existing && existing.user === user) return existing;
-    const created: Session = { schema: defaultSchema || "doc", user };
+    existing?.cursors?.closeAll(); // a new user on the connection starts a new session
+    const created: Session = { schema: defaultSchema || "doc", user, node: this.ref };
     this.sessions.set(s, created);
     return created;
   }
@@ -196,6 +204,22 @@ export class FakeNode {
     const fault = preflight ? undefined : this.cluster.faults.take(this.index, url, () => statementOf(body));
 
     if (fault && !executes(fault) && (await this.answerInstead(fault, req, res, socket, seen, info, stripped ?? url))) return;
+    let held: Job | undefined;
+    if (fault?.kind === "job" && decodeError === undefined && stripped?.startsWith("/_sql")) {
+      const user = authenticate(o, info).user;
+      const stmt = statementOf(body);
+      if (user !== null && stmt !== undefined) {
+        held = this.cluster.db.jobs.begin(this.ref, user, stmt, fault.planMs ?? 30);
+        const killedBy = await this.cluster.db.jobs.hold(held, fault.ms);
+        if (killedBy !== undefined) {
+          seen.user = user;
+          const killed = errorReply(jobKilled(killedBy), queryFlag(stripped, "error_trace"));
+          killed.headers.push(...corsHeaders(o, req.headers));
+          writeReply(res, killed);
+          return;
+        }
+      }
+    }
 
     let reply: Reply;
     if (decodeError !== undefined) {
@@ -210,6 +234,12 @@ export class FakeNode {
         nodeName: this.name,
         db: this.cluster.db,
         session: (user, schema) => this.session(socket, user, schema),
+        job: (user, stmt) => {
+          const jobs = this.cluster.db.jobs;
+          const job = held ?? jobs.begin(this.ref, user, stmt);
+          held = undefined;
+          return () => jobs.end(job);
+        },
       };
       const r = route(ctx, { ...info, url: stripped });
       reply = r.reply;

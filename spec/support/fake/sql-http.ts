@@ -13,6 +13,8 @@ export interface SqlRequest {
   url: string;
   session: Session;
   db: Db;
+  /** Registers the statement as a running job (`sys.jobs`); the returned function ends it. */
+  job?: (stmt: string) => () => void;
 }
 
 /** Parsed body: the statement text plus either simple `args` or `bulk_args`. */
@@ -105,31 +107,41 @@ export function handleSql(req: SqlRequest): Reply {
   const types = queryFlag(req.url, "types");
   try {
     const body = parseSqlBody(req.body);
-    if (body.bulk) {
-      if (body.bulk.length === 0) return jsonReply(200, `{"cols":[],"duration":${duration(start).text},"results":[]}`);
-      const stmt = parseSql(body.stmt);
-      if (returnsRows(stmt)) {
-        throw new SqlError(400, 4004, "UnsupportedFeatureException", "Bulk operations for statements that return result sets is not supported");
-      }
-      let errorsShown = 0;
-      const results = body.bulk.map((args) => {
-        try {
-          const r = execute(stmt, args, req.session, req.db);
-          return { rowcount: r.kind === "count" ? r.rowcount : r.rows.length };
-        } catch (e) {
-          if (!(e instanceof SqlError) || !e.perItem) throw e;
-          // ShardingUpsertExecutor.BULK_RESPONSE_MAX_ERRORS_PER_SHARD: only the first 10 failures carry `error`.
-          return ++errorsShown <= 10 ? { rowcount: -2, error: { code: e.code, message: e.message } } : { rowcount: -2 };
-        }
-      });
-      return jsonReply(200, stringify({ cols: [], duration: duration(start), results }));
+    const endJob = req.job?.(body.stmt);
+    try {
+      return jsonReply(200, run(body, req, types, start));
+    } finally {
+      endJob?.();
     }
-    const result = execute(parseSql(body.stmt), body.args, req.session, req.db);
-    return jsonReply(200, resultJson(result, types, duration(start)));
   } catch (e) {
     const err = e instanceof SqlError ? e : new SqlError(500, 5000, e instanceof Error ? e.name : "Exception", String(e));
     return errorReply(err, queryFlag(req.url, "error_trace"));
   }
+}
+
+/** The JSON text of a successful answer (or a thrown `SqlError`). */
+function run(body: SqlBody, req: SqlRequest, types: boolean, start: number): string {
+  if (body.bulk) {
+    if (body.bulk.length === 0) return `{"cols":[],"duration":${duration(start).text},"results":[]}`;
+    const stmt = parseSql(body.stmt);
+    if (returnsRows(stmt)) {
+      throw new SqlError(400, 4004, "UnsupportedFeatureException", "Bulk operations for statements that return result sets is not supported");
+    }
+    let errorsShown = 0;
+    const results = body.bulk.map((args) => {
+      try {
+        const r = execute(stmt, args, req.session, req.db);
+        return { rowcount: r.kind === "count" ? r.rowcount : r.rows.length };
+      } catch (e) {
+        if (!(e instanceof SqlError) || !e.perItem) throw e;
+        // ShardingUpsertExecutor.BULK_RESPONSE_MAX_ERRORS_PER_SHARD: only the first 10 failures carry `error`.
+        return ++errorsShown <= 10 ? { rowcount: -2, error: { code: e.code, message: e.message } } : { rowcount: -2 };
+      }
+    });
+    return stringify({ cols: [], duration: duration(start), results });
+  }
+  const result = execute(parseSql(body.stmt), body.args, req.session, req.db);
+  return resultJson(result, types, duration(start));
 }
 
 function resultJson(r: SqlResult, types: boolean, d: JsonNumber): string {

@@ -2,18 +2,16 @@
  * Parser for the fake's SQL subset (see `sql.ts` for the list). Anything outside the subset fails with
  * CrateDB's `SQLParseException[line 1:N: mismatched input '…' expecting {…}]` (400 / 4000).
  */
-import { JsonNumber, type JsonValue } from "./json.js";
 import { Cursor, SqlError, tokenize } from "./sql-lexer.js";
+import { condition, expr, type Expr } from "./sql-expr.js";
 
-export type Expr =
-  | { k: "lit"; v: JsonValue }
-  | { k: "param"; n: number }
-  | { k: "col"; name: string }
-  | { k: "fn"; name: "current_schema" | "current_user" | "count" };
+export type { Expr } from "./sql-expr.js";
 
 export interface TableRef {
   schema: string | undefined;
   name: string;
+  /** A table function in FROM: `generate_series(start, stop)`. */
+  fn?: { name: "generate_series"; args: Expr[] };
 }
 
 export interface SelectItem {
@@ -21,18 +19,20 @@ export interface SelectItem {
   name: string;
 }
 
-/** `col = expr` conditions joined by AND. */
-export type Where = Array<{ col: string; expr: Expr }>;
+/** Conditions joined by AND (each must evaluate to true). */
+export type Where = Expr[];
+
+export interface SelectStmt {
+  k: "select";
+  items: SelectItem[];
+  from: TableRef | undefined;
+  where: Where;
+  order: Array<{ col: string; desc: boolean }>;
+  limit: number | undefined;
+}
 
 export type Stmt =
-  | {
-      k: "select";
-      items: SelectItem[];
-      from: TableRef | undefined;
-      where: Where;
-      order: Array<{ col: string; desc: boolean }>;
-      limit: number | undefined;
-    }
+  | SelectStmt
   | { k: "insert"; table: TableRef; cols: string[]; values: Expr[][]; onConflictDoNothing: boolean }
   | { k: "update"; table: TableRef; sets: Array<[string, Expr]>; where: Where }
   | { k: "delete"; table: TableRef; where: Where }
@@ -42,7 +42,15 @@ export type Stmt =
   | { k: "drop-blob"; table: TableRef; ifExists: boolean }
   | { k: "refresh"; tables: TableRef[] }
   | { k: "set"; name: string; values: Expr[] }
-  | { k: "noop" };
+  | { k: "tx"; op: "begin" | "commit" }
+  /** `DECLARE name [ASENSITIVE|INSENSITIVE] [NO] [SCROLL] CURSOR [WITH|WITHOUT HOLD] FOR <select>` */
+  | { k: "declare"; name: string; hold: boolean; scroll: boolean; query: SelectStmt }
+  /** `FETCH [n | ALL | NEXT | FORWARD [n | ALL]] FROM|IN name` */
+  | { k: "fetch"; name: string; count: number | "all" }
+  /** `CLOSE name | ALL` (name undefined = ALL) */
+  | { k: "close"; name: string | undefined }
+  /** `KILL ? | $1 | '<uuid>' | ALL` */
+  | { k: "kill"; job: Expr | "all" };
 
 export function parseSql(src: string): Stmt {
   const c = new Cursor(src, tokenize(src));
@@ -107,11 +115,53 @@ function statement(c: Cursor): Stmt {
     while (c.accept(",")) values.push(value());
     return { k: "set", name, values };
   }
-  if (c.accept("begin") || c.accept("commit") || c.accept("start", "transaction")) return { k: "noop" };
+  if (c.accept("begin") || c.accept("start", "transaction")) {
+    while (!c.atEnd() && !c.is(";")) c.next(); // ISOLATION LEVEL …, READ ONLY …: ignored
+    return { k: "tx", op: "begin" };
+  }
+  if (c.accept("commit") || c.accept("end")) return { k: "tx", op: "commit" };
+  if (c.accept("declare")) return declare(c);
+  if (c.accept("fetch")) return fetch(c);
+  if (c.accept("close")) return { k: "close", name: c.accept("all") ? undefined : c.ident() };
+  if (c.accept("kill")) return { k: "kill", job: c.accept("all") ? "all" : expr(c) };
   return c.fail();
 }
 
-function select(c: Cursor): Stmt {
+function declare(c: Cursor): Stmt {
+  const name = c.ident();
+  if (!c.accept("asensitive")) c.accept("insensitive");
+  c.accept("binary");
+  let scroll = false;
+  if (!c.accept("no", "scroll")) scroll = c.accept("scroll");
+  c.expect("cursor");
+  let hold = false;
+  if (c.accept("with", "hold")) hold = true;
+  else c.accept("without", "hold");
+  c.expect("for");
+  c.expect("select"); // the grammar takes `queryNoWith`: WITH … fails here like any other token
+  return { k: "declare", name, hold, scroll, query: select(c) };
+}
+
+function fetch(c: Cursor): Stmt {
+  const count = (): number | "all" => {
+    if (c.accept("all")) return "all";
+    const t = c.peek();
+    if (t?.kind !== "number" || !/^[0-9]+$/.test(t.value)) return c.fail();
+    c.next();
+    return Number(t.value);
+  };
+  let n: number | "all" = 1;
+  if (c.accept("next")) n = 1;
+  else if (c.accept("forward")) n = c.is("from") || c.is("in") ? 1 : count();
+  else if (c.is("all") || c.peek()?.kind === "number") n = count();
+  else if (["backward", "prior", "first", "last", "absolute", "relative"].some((w) => c.is(w))) {
+    throw new SqlError(400, 4004, "UnsupportedFeatureException", "The fake only moves NO SCROLL cursors forward: FETCH [n | ALL | NEXT | FORWARD n]");
+  }
+  if (!c.accept("from")) c.expect("in");
+  return { k: "fetch", name: c.ident(), count: n };
+}
+
+function select(c: Cursor): SelectStmt {
   const items: SelectItem[] = [];
   do {
     if (c.accept("*")) {
@@ -229,69 +279,20 @@ function createBlob(c: Cursor): Stmt {
 function where(c: Cursor): Where {
   const out: Where = [];
   if (!c.accept("where")) return out;
-  do {
-    const col = c.ident();
-    c.expect("=");
-    out.push({ col, expr: expr(c) });
-  } while (c.accept("and"));
+  do out.push(condition(c));
+  while (c.accept("and"));
   return out;
 }
 
 function tableRef(c: Cursor): TableRef {
   const first = c.ident();
+  if (first === "generate_series" && c.accept("(")) {
+    const args = [expr(c)];
+    while (c.accept(",")) args.push(expr(c));
+    c.expect(")");
+    if (args.length !== 2) throw new SqlError(400, 4004, "UnsupportedFeatureException", "The fake's generate_series takes (start, stop)");
+    return { schema: undefined, name: "generate_series", fn: { name: "generate_series", args } };
+  }
   if (c.accept(".")) return { schema: first, name: c.ident() };
   return { schema: undefined, name: first };
-}
-
-function expr(c: Cursor): Expr {
-  const t = c.next();
-  switch (t.kind) {
-    case "number":
-      return { k: "lit", v: new JsonNumber(t.value) };
-    case "string":
-      return { k: "lit", v: t.value };
-    case "param":
-      return { k: "param", n: c.paramIndex(t) };
-    case "qident":
-      return { k: "col", name: t.value };
-    case "punct": {
-      const n = c.peek();
-      if (t.value === "-" && n?.kind === "number") {
-        c.next();
-        return { k: "lit", v: new JsonNumber("-" + n.value) };
-      }
-      c.i--;
-      return c.fail();
-    }
-    case "ident":
-      break;
-  }
-  switch (t.value) {
-    case "true":
-    case "false":
-      return { k: "lit", v: t.value === "true" };
-    case "null":
-      return { k: "lit", v: null };
-    case "current_schema":
-      if (c.accept("(")) c.expect(")");
-      return { k: "fn", name: "current_schema" };
-    case "current_user":
-    case "user":
-    case "session_user":
-      return { k: "fn", name: "current_user" };
-    case "count":
-      if (c.is("(")) {
-        c.expect("(", "*", ")");
-        return { k: "fn", name: "count" };
-      }
-      break;
-    default:
-      break;
-  }
-  if (["from", "where", "select", "order", "limit", "values", "set"].includes(t.value)) {
-    c.i--;
-    c.fail();
-  }
-  if (c.accept(".")) return { k: "col", name: c.ident() };
-  return { k: "col", name: t.value };
 }
