@@ -2,11 +2,9 @@ import { expect } from "chai";
 import { ConnectionError, NotSupportedError, ProgrammingError, Session, connect } from "cratedb-fetch";
 import { clusterPerSuite, nodesSeen, withCluster } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
-import { expectReject, expectThrow, notApplicable, runtime } from "./support/helpers.js";
+import { expectReject, expectThrow, notApplicable } from "./support/helpers.js";
+import { NO_SESSIONS, sessionsHere, waitFor } from "./support/sessions.js";
 
-/** Lanes where a session can pin a socket; the others must refuse sessions loudly. */
-export const sessionsHere = runtime !== "browser";
-export const NO_SESSIONS = "browsers choose the connection of every fetch themselves, so a session cannot be pinned to one";
 
 describe("Sessions: requests pinned to one connection on one node", () => {
   let cluster: ClusterHandle;
@@ -157,10 +155,3 @@ describe("Sessions: requests pinned to one connection on one node", () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, ms = 2000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
