@@ -14,7 +14,7 @@ const JSON_HEADERS: Record<string, string> = { "content-type": "application/json
 // The needle is built by concat() at run time, so this lookup never finds itself.
 const LOOKUP = "SELECT id FROM sys.jobs WHERE strpos(stmt, concat('/* cratedb-fetch:', ?, ' */')) > 0";
 // A job shows in sys.jobs only once planned: look again a few times before giving up.
-const LOOKUP_DELAYS = [0, 25, 50, 100, 200, 400];
+const LOOKUP_DELAYS = [0, 50, 100, 200];
 const KILL_TIMEOUT = 5_000;
 
 /** A random UUID (v4); also where `crypto.randomUUID` is missing (browsers on plain http). */

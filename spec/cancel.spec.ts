@@ -1,0 +1,98 @@
+import { expect } from "chai";
+import { ConnectionError, connect } from "cratedb-fetch";
+import { clusterPerSuite } from "./support/cluster.js";
+import type { ClusterHandle } from "./support/cluster-api.js";
+import { expectReject, sleep } from "./support/helpers.js";
+import { waitForKill } from "./support/sessions.js";
+
+const MARKER = /\n\/\* cratedb-fetch:([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}) \*\/$/;
+
+describe("Server-side cancellation: an aborted or timed-out statement is killed on the server", () => {
+  let cluster: ClusterHandle;
+  let urls: string[];
+  clusterPerSuite({ nodes: 1 }, (c) => {
+    cluster = c;
+    urls = c.urls;
+  });
+
+  const bodies = async (): Promise<Array<{ stmt: string; args?: unknown[] }>> =>
+    (await cluster.requests()).map((r) => JSON.parse(r.body) as { stmt: string; args?: unknown[] });
+
+  it("abort of a read: rejects with the signal's reason at once, and the job is KILLed within 1 s", async () => {
+    const conn = connect(urls);
+    await cluster.fault({ node: 0, fault: { kind: "job", ms: 10_000 }, stmt: "FROM slow_read" });
+    const ac = new AbortController();
+    const started = Date.now();
+    setTimeout(() => ac.abort(new Error("user left the page")), 150);
+    await expectReject(conn.query("SELECT * FROM slow_read", [], { signal: ac.signal }), Error, /user left the page/);
+    expect(Date.now() - started, "the caller does not wait for the kill").to.be.below(600);
+    const job = await waitForKill(cluster, "slow_read");
+    expect(job.stmt).to.match(MARKER);
+    expect(job.stmt.startsWith("SELECT * FROM slow_read\n")).to.equal(true);
+    const sent = await bodies();
+    const lookup = sent.find((b) => b.stmt.includes("sys.jobs"));
+    expect(lookup?.stmt).to.equal("SELECT id FROM sys.jobs WHERE strpos(stmt, concat('/* cratedb-fetch:', ?, ' */')) > 0");
+    expect(lookup?.args).to.deep.equal([MARKER.exec(job.stmt)?.[1]]);
+    expect(sent.find((b) => b.stmt === "KILL ?")?.args).to.deep.equal([job.id]);
+    await conn.close();
+  });
+
+  it("timeout of a write: ConnectionError 'timed out', the job is KILLed, the write never runs and is not re-sent", async () => {
+    const conn = connect(urls, { timeout: 300 });
+    await conn.query("CREATE TABLE IF NOT EXISTS cancel_w (id INT)");
+    await cluster.resetLog();
+    await cluster.fault({ node: 0, fault: { kind: "job", ms: 5_000 }, stmt: "INSERT INTO cancel_w" });
+    await expectReject(conn.query("INSERT INTO cancel_w (id) VALUES (1)"), ConnectionError, /timed out/);
+    const job = await waitForKill(cluster, "INSERT INTO cancel_w");
+    expect(job.stmt).to.match(MARKER);
+    await sleep(100);
+    expect((await cluster.stats()).tables["doc.cancel_w"] ?? [], "killed before it executed").to.deep.equal([]);
+    expect((await bodies()).filter((b) => b.stmt.startsWith("INSERT"))).to.have.length(1);
+    await conn.close();
+  });
+
+  it("a per-request timeout and a bulk request are killed alike", async () => {
+    const conn = connect(urls);
+    await cluster.fault({ node: 0, fault: { kind: "job", ms: 5_000 }, stmt: "FROM slow_t" });
+    await expectReject(conn.query("SELECT * FROM slow_t", [], { timeout: 200 }), ConnectionError, /timed out/);
+    await waitForKill(cluster, "FROM slow_t");
+    await cluster.fault({ node: 0, fault: { kind: "job", ms: 5_000 }, stmt: "INTO slow_bulk" });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error("stop")), 100);
+    await expectReject(conn.bulk("INSERT INTO slow_bulk (id) VALUES (?)", [[1], [2]], { signal: ac.signal }), Error, /stop/);
+    await waitForKill(cluster, "INTO slow_bulk");
+    await conn.close();
+  });
+
+  it("a statement without signal or timeout is sent byte for byte unchanged", async () => {
+    const conn = connect(urls);
+    await conn.query("SELECT ? -- trailing comment", [1]);
+    const [seen] = await cluster.requests();
+    expect(seen?.body).to.equal('{"stmt":"SELECT ? -- trailing comment","args":[1]}');
+    await conn.query("SELECT 2", [], { rowMode: "object" });
+    expect((await cluster.requests())[1]?.body).to.equal('{"stmt":"SELECT 2","args":[]}');
+    await conn.close();
+  });
+
+  it("the marker follows a trailing line comment on a line of its own, and a finished statement is not killed", async () => {
+    const conn = connect(urls);
+    const ac = new AbortController();
+    expect((await conn.query("SELECT 1 -- one", [], { signal: ac.signal })).rows).to.deep.equal([[1]]);
+    const [seen] = await bodies();
+    expect(seen?.stmt).to.match(/^SELECT 1 -- one\n\/\* cratedb-fetch:[0-9a-f-]{36} \*\/$/);
+    ac.abort();
+    await sleep(200);
+    expect(await cluster.kills()).to.deep.equal([]);
+    await conn.close();
+  });
+
+  it("killOnAbort: false sends statements unchanged and kills nothing", async () => {
+    const conn = connect(urls, { killOnAbort: false, timeout: 200 });
+    await cluster.fault({ node: 0, fault: { kind: "job", ms: 1_000 }, stmt: "FROM kept_running" });
+    await expectReject(conn.query("SELECT * FROM kept_running"), ConnectionError, /timed out/);
+    await sleep(300);
+    expect(await cluster.kills()).to.deep.equal([]);
+    expect((await bodies())[0]?.stmt).to.equal("SELECT * FROM kept_running");
+    await conn.close();
+  });
+});
