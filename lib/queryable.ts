@@ -85,7 +85,8 @@ export abstract class Queryable {
     const spec = { lastServer: undefined as RequestSpec["lastServer"] };
     return this.send(stmt, encodeBody({ stmt: withMarker(stmt, id), ...payload }), opts, spec).catch((err: unknown) => {
       const why = gaveUp(err, opts.signal);
-      if (why !== undefined) this.canceller.kill(id, spec.lastServer, why);
+      // No server: aborted before any attempt started, so there is nothing to kill.
+      if (why !== undefined && spec.lastServer !== undefined) this.canceller.kill(id, spec.lastServer, why);
       throw err;
     });
   }
