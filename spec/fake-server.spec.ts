@@ -49,7 +49,8 @@ interface SqlJson {
 
 /** One keep-alive socket (node:net) speaking HTTP/1.1 by hand: every request goes over the same connection. */
 class RawConn {
-  private buf = new Uint8Array(0);
+  private chunks: Uint8Array[] = [];
+  private size = 0;
   private waiter: (() => void) | undefined;
   private ended = false;
   private constructor(
@@ -57,10 +58,8 @@ class RawConn {
     private readonly host: string,
   ) {
     socket.on("data", (d: Uint8Array) => {
-      const next = new Uint8Array(this.buf.length + d.length);
-      next.set(this.buf);
-      next.set(d, this.buf.length);
-      this.buf = next;
+      this.chunks.push(d);
+      this.size += d.length;
       this.waiter?.();
     });
     socket.on("close", () => {
@@ -87,18 +86,35 @@ class RawConn {
     this.socket.write(`POST /_sql${query} HTTP/1.1\r\nHost: ${this.host}\r\nContent-Type: application/json\r\nContent-Length: ${len}\r\n\r\n${text}`);
   }
 
+  /** All bytes received and not yet consumed, as one array. */
+  private bytes(): Uint8Array {
+    if (this.chunks.length !== 1) {
+      const all = new Uint8Array(this.size);
+      let at = 0;
+      for (const c of this.chunks) (all.set(c, at), (at += c.length));
+      this.chunks = [all];
+    }
+    return this.chunks[0] ?? new Uint8Array(0);
+  }
+
   async answer(): Promise<{ status: number; text: string; json: SqlJson }> {
+    let need: { head: string; bodyStart: number; total: number } | undefined;
     for (;;) {
-      const head = new TextDecoder().decode(this.buf);
-      const end = head.indexOf("\r\n\r\n");
-      if (end >= 0) {
-        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head.slice(0, end))?.[1] ?? "0");
-        const bodyStart = new TextEncoder().encode(head.slice(0, end + 4)).length;
-        if (this.buf.length >= bodyStart + length) {
-          const text = new TextDecoder().decode(this.buf.subarray(bodyStart, bodyStart + length));
-          this.buf = this.buf.slice(bodyStart + length);
-          return { status: Number(head.slice(9, 12)), text, json: JSON.parse(text) as SqlJson };
+      if (need === undefined && this.size > 0) {
+        const bytes = this.bytes();
+        const end = bytes.findIndex((b, i) => b === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10);
+        if (end >= 0) {
+          const head = new TextDecoder().decode(bytes.subarray(0, end));
+          const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? "0");
+          need = { head, bodyStart: end + 4, total: end + 4 + length };
         }
+      }
+      if (need !== undefined && this.size >= need.total) {
+        const bytes = this.bytes();
+        const text = new TextDecoder().decode(bytes.subarray(need.bodyStart, need.total));
+        this.chunks = [bytes.slice(need.total)];
+        this.size -= need.total;
+        return { status: Number(need.head.slice(9, 12)), text, json: JSON.parse(text) as SqlJson };
       }
       if (this.ended) throw new Error("socket closed before a complete answer");
       await new Promise<void>((r) => (this.waiter = r));

@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import type { PGlite, Results } from "@electric-sql/pglite";
 import type { JsonValue } from "../fake/json.js";
 import { SqlError } from "../fake/sql-lexer.js";
+import { cursorPlan, newSessionCursors, pgCursorSql, type CursorPlan, type SessionCursors } from "./streaming.js";
 import { quoteIdent, translate, TranslateError, type Plan } from "./translate.js";
 import { colType, fromPg, guessOid, NeedsTypeHint, toPg, type ArrayTypes, type ColType } from "./values.js";
 
@@ -27,6 +28,8 @@ export interface PgSession {
   user: string;
   /** `search_path`; the first entry is the default schema (`Default-Schema` or `doc`). */
   searchPath: string[];
+  /** SQL cursors of this connection (`streaming.ts`), created on the first DECLARE. */
+  cursors?: SessionCursors;
 }
 
 export interface EngineOptions {
@@ -201,17 +204,56 @@ export class Engine {
     });
   }
 
-  private plan(stmt: string): Plan {
+  private plan(stmt: string): Plan | CursorPlan {
     try {
-      return translate(stmt);
+      return cursorPlan(stmt) ?? translate(stmt);
     } catch (e) {
       if (e instanceof TranslateError) throw new SqlError(400, 4000, "SQLParseException", e.message);
       throw e;
     }
   }
 
-  private async runPlan(plan: Plan, args: JsonValue[], session: PgSession): Promise<SqlResult> {
+  /** The connection closed: close its cursors (PGlite's one PostgreSQL session outlives it). */
+  closeCursors(session: PgSession): Promise<void> {
+    const open = [...(session.cursors?.open.values() ?? [])];
+    session.cursors?.open.clear();
+    if (open.length === 0 || this.closed) return Promise.resolve();
+    return this.serial(async () => {
+      for (const c of open) await this.pg.exec(`CLOSE ${quoteIdent(c.pg)}`).catch(() => undefined);
+    });
+  }
+
+  private async runCursor(plan: CursorPlan, args: JsonValue[], session: PgSession): Promise<SqlResult> {
+    const cursors = (session.cursors ??= newSessionCursors());
+    const { sql, pgName } = pgCursorSql(plan, cursors);
     switch (plan.kind) {
+      case "declare":
+        await this.applySession(session, undefined);
+        await this.runPg({ kind: "pg", sql, names: undefined, createSchema: undefined }, args, session);
+        cursors.open.set(plan.name, { pg: pgName as string, names: plan.names });
+        return { kind: "count", rowcount: 0 };
+      case "fetch": {
+        const names = cursors.open.get(plan.name)?.names;
+        return this.runPg({ kind: "pg", sql, names, createSchema: undefined }, [], session);
+      }
+      case "close": {
+        const names = plan.name === undefined ? [...cursors.open.keys()] : [plan.name];
+        for (const n of names) {
+          const c = cursors.open.get(n);
+          cursors.open.delete(n);
+          if (c) await this.pg.exec(`CLOSE ${quoteIdent(c.pg)}`);
+        }
+        return { kind: "count", rowcount: 1 };
+      }
+    }
+  }
+
+  private async runPlan(plan: Plan | CursorPlan, args: JsonValue[], session: PgSession): Promise<SqlResult> {
+    switch (plan.kind) {
+      case "declare":
+      case "fetch":
+      case "close":
+        return this.runCursor(plan, args, session);
       case "noop":
         return { kind: "count", rowcount: plan.rowcount };
       case "search-path":

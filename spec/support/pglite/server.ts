@@ -87,6 +87,7 @@ export async function startPgliteServer(options: PgliteServerOptions = {}): Prom
   const sessionOf = (socket: Socket, user: string, defaultSchema: string | undefined): PgSession => {
     const existing = sessions.get(socket);
     if (existing && existing.user === user) return existing;
+    if (existing) void engine.closeCursors(existing); // a new user on the connection starts a new session
     const created: PgSession = { user, searchPath: [defaultSchema || "doc"] };
     sessions.set(socket, created);
     return created;
@@ -168,7 +169,11 @@ export async function startPgliteServer(options: PgliteServerOptions = {}): Prom
   server.keepAliveTimeout = 0; // CrateDB http.read_timeout = 0: idle keep-alive sockets stay open
   server.on("connection", (s: Socket) => {
     sockets.add(s);
-    s.on("close", () => sockets.delete(s));
+    s.on("close", () => {
+      sockets.delete(s);
+      const session = sessions.get(s);
+      if (session) void engine.closeCursors(session); // CrateDB ends the session, and its cursors, with the connection
+    });
   });
   try {
     await new Promise<void>((resolve, reject) => {

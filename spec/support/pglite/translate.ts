@@ -14,6 +14,8 @@
  *   `TRY_CAST` → `CAST`) map type names the same way.
  */
 
+import { rewriteSeries } from "./streaming.js";
+
 export type TokKind = "ws" | "comment" | "str" | "qid" | "id" | "num" | "qmark" | "param" | "p";
 
 export interface Tok {
@@ -216,7 +218,7 @@ export function translate(stmt: string): Plan {
   } else if (first === "alter" && w(1) === "table") {
     body = rewriteAlterAdd(toks);
   }
-  body = rewriteCasts(body);
+  body = rewriteSeries(rewriteCasts(body));
   let n = 0;
   const sql = body.map((t) => (t.k === "qmark" ? `$${++n}` : t.t)).join("");
   return { kind: "pg", sql, names: first === "select" ? selectNames(sig) : undefined, createSchema };
