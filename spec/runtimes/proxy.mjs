@@ -32,10 +32,23 @@ const files = SPECS.map((s) => join(root, "build/spec", `${s}.spec.mjs`));
 for (const f of files) if (!existsSync(f)) throw new Error(`${f} is missing (spec/run.mjs builds it)`);
 const grep = process.env.SPEC_GREP ? ["--grep", process.env.SPEC_GREP] : [];
 
+// Stopped from outside (Ctrl-C, CI timeout): stop mocha and the front (which stops its proxies), sweep, exit.
+const running = { mocha: undefined, front: undefined, kind: undefined };
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, async () => {
+    running.mocha?.kill("SIGTERM");
+    running.front?.stop();
+    await Promise.race([running.front?.exited, new Promise((res) => setTimeout(res, 10_000))]);
+    if (running.kind) sweepOrphans(running.kind);
+    process.exit(1);
+  });
+}
+
 /** Runs mocha with `env`, passing its output through; resolves with its LANE_RESULT. */
 function mocha(env) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--expose-gc", ...mochaArgs(files, grep)], { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] });
+    running.mocha = child;
     let result;
     createInterface({ input: child.stdout }).on("line", (line) => {
       const m = /^LANE_RESULT (.*)$/.exec(line);
@@ -83,7 +96,8 @@ for (const kind of PROXIES) {
     console.log(`  not applicable: proxy lane: ${reason}`);
     r = { passed: 0, failed: 0, notApplicable: 1, failures: [] };
   } else {
-    const fr = await startControl(front, [kind], { CRATEDB_FETCH_UPSTREAM_CONTROL: control, CRATEDB_FETCH_PROXY_DIR: join(root, "build/proxy") });
+    running.kind = kind;
+    const fr = (running.front = await startControl(front, [kind], { CRATEDB_FETCH_UPSTREAM_CONTROL: control, CRATEDB_FETCH_PROXY_DIR: join(root, "build/proxy") }));
     try {
       r = await mocha({
         ...process.env,
