@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ConnectionError, connect } from "cratedb-fetch";
 import { clusterPerSuite, nodesSeen as seenBy } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
-import { expectReject, notApplicable, runtime, sleep } from "./support/helpers.js";
+import { expectReject, notApplicable, notApplicableBehindProxy, runtime, sleep } from "./support/helpers.js";
 
 describe("Failover across a 3-node cluster", () => {
   let cluster: ClusterHandle;
@@ -132,6 +132,7 @@ describe("Failover across a 3-node cluster", () => {
   it("fails an INSERT over to the next node when the first refused the connection", async function () {
     if (runtime === "workerd") return notApplicable(this, 'workerd reports a refused connection as "Network connection lost.", the same error as a connection lost after the request was sent, so the client cannot know that the INSERT was not delivered and must not re-send it');
     if (runtime === "browser") return notApplicable(this, 'Chromium reports a refused connection as "TypeError: Failed to fetch", the same error as a CORS rejection or a connection lost after the request was sent, so the client cannot know that the INSERT was not delivered and must not re-send it');
+    notApplicableBehindProxy(this, { nginx: "nginx answers 502 Bad Gateway when the node refuses the connection, the same status as for a request lost after it reached the node, so the client cannot know that the INSERT was not delivered and must not re-send it (HAProxy answers 503 there, which fails the INSERT over)" });
     const conn = connect(urls);
     await cluster.stopNode(0);
     expect((await conn.query("INSERT INTO fo_refused (id) VALUES (?)", [7])).rowcount).to.equal(1);
@@ -140,7 +141,8 @@ describe("Failover across a 3-node cluster", () => {
     await conn.close();
   });
 
-  it("does not fail over a request pinned to one server", async () => {
+  it("does not fail over a request pinned to one server", async function () {
+    notApplicableBehindProxy(this, "the proxy accepts the connection for a stopped node and answers it (nginx 502, HAProxy 503), so the pinned request rejects with \"answered 50x\", not with the \"not available\" of a refused connection");
     const conn = connect(urls);
     await cluster.stopNode(1);
     const err = await expectReject<ConnectionError>(conn.serverInfo(urls[1]), ConnectionError, /not available/);

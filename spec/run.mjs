@@ -11,7 +11,8 @@ const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
 const laneArg = args.includes("--lanes") ? args[args.indexOf("--lanes") + 1] : undefined;
 const grep = args.includes("--grep") ? args[args.indexOf("--grep") + 1] : undefined;
-const LANES = ["node", "deno", "bun", "workerd", "chromium"];
+// `proxy`: the failover, chaos and blob specs in Node through real nginx and HAProxy (spec/runtimes/proxy.mjs).
+const LANES = ["node", "deno", "bun", "workerd", "chromium", "proxy"];
 // The soak (20 000 queries against a 3-node cluster losing a node twice) runs last, on Node.
 const DEFAULT_LANES = [...LANES, "soak"];
 const lanes = laneArg ? laneArg.split(",") : DEFAULT_LANES;
@@ -73,6 +74,7 @@ let passed = 0;
 let failed = 0;
 for (const [name, r] of results) {
   console.log(`${name}: ${r.passed} passed, ${r.failed} failed, ${r.notApplicable} not applicable`);
+  for (const [part, p] of Object.entries(r.parts ?? {})) console.log(`  ${name}/${part}: ${p.passed} passed, ${p.failed} failed, ${p.notApplicable} not applicable`);
   passed += r.passed;
   failed += r.failed;
 }

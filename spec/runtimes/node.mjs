@@ -2,11 +2,11 @@
 // (the `node` condition → dist/node.js), then examples/node.ts and the task examples.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { mochaArgs, root } from "./bundle.mjs";
+import { mochaArgs, proxyLaneOnly, root } from "./bundle.mjs";
 import { laneWithExample } from "./example.mjs";
 
 const dir = join(root, "build/spec");
-const files = readdirSync(dir).filter((f) => f.endsWith(".spec.mjs")).map((f) => join(dir, f));
+const files = readdirSync(dir).filter((f) => f.endsWith(".spec.mjs") && !proxyLaneOnly(f)).map((f) => join(dir, f));
 const grep = process.env.SPEC_GREP ? ["--grep", process.env.SPEC_GREP] : [];
 process.exit(await laneWithExample(process.execPath, ["--expose-gc", ...mochaArgs(files, grep)], process.env,
   { name: "node", entry: "node", command: process.execPath },

@@ -3,13 +3,17 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { root } from "./bundle.mjs";
 
-/** Starts the control server built at `file`; resolves with its URL and a stop function. */
-export function startControl(file) {
+/**
+ * Starts the control server built at `file` (or another server speaking its protocol, with `args` and
+ * extra `env`); resolves with its URL, a stop function and a promise of its exit.
+ */
+export function startControl(file, args = [], env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [file, ...args], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, ...env } });
+    const exited = new Promise((r) => child.once("exit", (code, signal) => r(code ?? signal)));
     createInterface({ input: child.stdout }).on("line", (line) => {
       const m = /^CONTROL_URL=(\S+)/.exec(line);
-      if (m) resolve({ url: m[1], stop: () => child.kill("SIGTERM") });
+      if (m) resolve({ url: m[1], stop: () => child.kill("SIGTERM"), exited });
     });
     child.once("exit", (code) => reject(new Error(`control server exited (${code})`)));
   });

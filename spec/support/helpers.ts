@@ -23,6 +23,29 @@ export function notApplicable(ctx: Mocha.Context, reason: string): never {
   ctx.skip();
 }
 
+/**
+ * The real reverse proxy the specs run behind (the proxy lane sets CRATEDB_FETCH_PROXY), else undefined.
+ * Read like the control URL: `process.env` where there is one; the proxy lane runs only in Node.
+ */
+export const proxy: "nginx" | "haproxy" | undefined = (() => {
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["CRATEDB_FETCH_PROXY"];
+  return value === "nginx" || value === "haproxy" ? value : undefined;
+})();
+
+/**
+ * Behind a real proxy (the proxy lane), marks the running test as not applicable behind it when `reason`
+ * (per proxy, or one for both) applies; else does nothing. Reported apart, never as passed.
+ */
+export function notApplicableBehindProxy(ctx: Mocha.Context, reasons: string | Partial<Record<"nginx" | "haproxy", string>>): void {
+  if (proxy === undefined) return;
+  const reason = typeof reasons === "string" ? reasons : reasons[proxy];
+  if (reason === undefined) return;
+  const runnable = ctx.test as (Mocha.Runnable & { type?: string }) | undefined;
+  const test = (runnable?.type === "hook" ? ctx.currentTest : runnable) as (Mocha.Runnable & { notApplicable?: string }) | undefined;
+  if (test) test.notApplicable = `not applicable behind ${proxy}: ${reason}`;
+  ctx.skip();
+}
+
 type ErrorClass = abstract new (...args: never[]) => Error;
 
 /** Awaits a promise that must reject with an instance of `cls` whose message matches `re`. */
