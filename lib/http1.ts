@@ -155,20 +155,26 @@ export class PinnedTransport implements Transport {
   private bound = false;
   private lost: string | undefined;
   private closed = false;
-  private busy = false;
+  /** The request on the socket now: the next one waits for it (HTTP/1.1, no pipelining in CrateDB). */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly open: SocketOpener) {}
 
-  async request(req: TransportRequest): Promise<TransportResponse> {
+  request(req: TransportRequest): Promise<TransportResponse> {
+    const turn = this.tail.then(() => this.exchange(req));
+    this.tail = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async exchange(req: TransportRequest): Promise<TransportResponse> {
     if (this.closed) throw new TransportError("session closed", false, "ESESSIONCLOSED");
     if (this.lost !== undefined) throw new TransportError(this.lost, false, "ESESSIONLOST");
-    if (this.busy) throw new TransportError("a session sends one request at a time (await the previous one)", false, "ESESSIONBUSY");
+    // Timed out or aborted while waiting for its turn: nothing was sent, the session stays usable.
+    if (req.signal?.aborted) throw new TransportError("gave up before it was sent", false, "ABORT_ERR", req.signal.reason);
     const url = new URL(req.url);
     if (this.origin !== undefined && url.origin !== this.origin) {
       throw new TransportError(`a session stays on ${this.origin}`, false, "ESESSIONPINNED");
     }
-    if (req.signal?.aborted) throw req.signal.reason;
-    this.busy = true;
     let sent = false;
     const onAbort = (): void => this.lose("request aborted");
     req.signal?.addEventListener("abort", onAbort, { once: true });
@@ -203,7 +209,6 @@ export class PinnedTransport implements Transport {
       else this.reset();
       throw sent === te.sent ? te : new TransportError(te.message, sent && te.sent, te.code, te.cause);
     } finally {
-      this.busy = false;
       req.signal?.removeEventListener("abort", onAbort);
     }
   }

@@ -186,12 +186,13 @@ export class Requester {
         const te = err instanceof TransportError ? err : toTransportError(err);
         const timedOut = te.cause instanceof Timeout;
         const what = timedOut ? `timed out after ${(te.cause as Timeout).ms} ms` : this.opts.redactor.redact(te.message);
-        if (session !== undefined && (session.server !== undefined || te.sent)) {
+        // The session's socket broke (or may have carried the request): the session is gone with it.
+        if (session !== undefined && (te.sent || te.code === "ESESSIONLOST")) {
           session.lost = new ConnectionError(`The session on ${server.url} is lost (${what}): its settings, cursors and ` +
             "open statements are gone with its connection; open a new session", { server: server.url, cause: te });
           throw session.lost;
         }
-        if (spec.pinned) throw new ConnectionError(`Server ${server.url} not available: ${what}`, { server: server.url, cause: te });
+        if (pinned) throw new ConnectionError(`Server ${server.url} not available: ${what}`, { server: server.url, cause: te });
         // A stale keep-alive socket says nothing about the server; any other failure takes it out
         // (some runtimes, e.g. workerd, report a refused connection like a reset).
         const stale = te.sent && te.reused && !timedOut;

@@ -22,7 +22,7 @@ export interface SessionOwner {
  * The node is chosen by the connection's pool; until the first request reaches a node, the session
  * fails over like any request. After that, a broken connection is a `ConnectionError` saying the
  * session is lost: it is never silently reconnected, since its settings and cursors are gone.
- * Requests of a session are sent one at a time.
+ * Requests of a session are sent one at a time, in the order they were made (concurrent calls queue).
  *
  * @example
  * ```ts

@@ -125,6 +125,33 @@ describe("Sessions: requests pinned to one connection on one node", () => {
     });
   });
 
+  it("queues concurrent requests of a session on its one socket, in order", async () => {
+    const conn = connect(urls);
+    await cluster.resetLog();
+    const s = conn.session();
+    await s.query("SET search_path TO queued");
+    const results = await Promise.all(Array.from({ length: 8 }, (_v, i) => s.query("SELECT ?, current_schema", [i])));
+    expect(results.map((r) => r.rows[0])).to.deep.equal(Array.from({ length: 8 }, (_v, i) => [i, "queued"]));
+    const seen = await cluster.requests();
+    expect(new Set(seen.map((r) => `${r.node}/${r.connection}`)).size).to.equal(1);
+    expect(seen.slice(1).map((r) => (JSON.parse(r.body) as { args: number[] }).args[0])).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
+    await conn.close();
+  });
+
+  it("a request that times out while queued is not sent, and the session carries on", async () => {
+    const conn = connect(urls);
+    const s = conn.session();
+    await s.query("SET search_path TO still_here");
+    const node = urls.indexOf(s.server as string);
+    await cluster.fault({ node, fault: { kind: "delay", delayMs: 400 }, stmt: "SELECT 'slow'" });
+    const slow = s.query("SELECT 'slow'");
+    await expectReject(s.query("SELECT 'queued'", [], { timeout: 100 }), ConnectionError, /timed out/);
+    expect((await slow).rows).to.deep.equal([["slow"]]);
+    expect((await s.query("SELECT current_schema")).rows).to.deep.equal([["still_here"]]);
+    expect((await cluster.requests()).some((r) => r.body.includes("queued"))).to.equal(false);
+    await conn.close();
+  });
+
   it("runs bulk requests and PEP 249 cursors in the session", async () => {
     const conn = connect(urls);
     await conn.withSession(async (s) => {
