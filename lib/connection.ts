@@ -11,6 +11,7 @@ import { isReadOnly } from "./statements.js";
 import type { Transport } from "./transport.js";
 import { Cursor } from "./cursor.js";
 import type { Converter } from "./types.js";
+import { createSql, type SqlTag } from "./sql.js";
 
 /** What `GET /` tells about a node. */
 export interface ServerInfo {
@@ -87,6 +88,13 @@ export class Connection {
   /** True after `close()`. */
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  // --- sql tagged template (lib/sql.ts) ---
+  private sqlTag: SqlTag | undefined;
+  /** The `sql` tagged template, bound to this connection: ``await conn.sql`SELECT … ${value}` ``. See {@link SqlTag}. */
+  get sql(): SqlTag {
+    return (this.sqlTag ??= createSql(this));
   }
 
   private ensureOpen(): void {
