@@ -30,7 +30,7 @@ const entries = [
 
 // Subpaths for peer libraries (`cratedb-fetch/kysely`, …): only lib/<name>*.ts is bundled; the core is
 // imported from "cratedb-fetch" at run time, so error classes are the ones the app's entry exports.
-const subpaths = ["kysely"];
+const subpaths = ["kysely", "drizzle"];
 const peers = ["kysely", "drizzle-orm", "drizzle-orm/*"];
 const coreAsPackage = (name) => ({
   name: "core-as-package",
