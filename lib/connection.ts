@@ -12,6 +12,7 @@ import type { Transport } from "./transport.js";
 import { Cursor } from "./cursor.js";
 import type { Converter } from "./types.js";
 import { createSql, type SqlTag } from "./sql.js";
+import { traced } from "./trace.js";
 
 /** What `GET /` tells about a node. */
 export interface ServerInfo {
@@ -140,8 +141,8 @@ export class Connection {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
     if (args !== undefined && !Array.isArray(args)) throw new InterfaceError("query() arguments must be an array (use a cursor for %(name)s parameters)");
-    const answer = await this.runSql(stmt, args === undefined ? {} : { args }, o);
-    return toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
+    return traced(this.options, stmt, args?.length ?? 0, undefined, () => this.runSql(stmt, args === undefined ? {} : { args }, o),
+      (answer) => toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode));
   }
 
   /**
@@ -161,8 +162,8 @@ export class Connection {
     bulkArgs.forEach((row, i) => {
       if (!Array.isArray(row)) throw new InterfaceError(`bulk() row ${i} must be an array of values`);
     });
-    const answer = await this.runSql(stmt, { bulk_args: bulkArgs }, o);
-    return toBulkResult(answer, this.options);
+    return traced(this.options, stmt, 0, bulkArgs.length, () => this.runSql(stmt, { bulk_args: bulkArgs }, o),
+      (answer) => toBulkResult(answer, this.options));
   }
 
   /** A PEP 249 cursor. `converter` overrides the connection's for this cursor (`null`: none). */

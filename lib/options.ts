@@ -1,4 +1,5 @@
 /** The public options (ConnectOptions, RequestOptions) and their resolved form; validation is in resolve.ts. */
+import type { QueryEvent } from "./trace.js";
 import type { Redactor, ServerEntry } from "./servers.js";
 import type { FetchLike } from "./transport.js";
 import type { Converter } from "./types.js";
@@ -71,6 +72,15 @@ export interface ConnectOptions {
   headers?: Record<string, string>;
   /** Receives "server removed"/"server restored" warnings and per-request debug lines. @default silent */
   logger?: Logger;
+  /**
+   * Called after every `query()` and `bulk()` with the statement, server, durations, rowcount, error and
+   * attempt count (never the arguments). A listener that throws does not affect the query. @default none
+   * @example
+   * ```ts
+   * connect(url, { onQuery: (e) => console.log(e.statement, e.durationMs, e.error?.message) });
+   * ```
+   */
+  onQuery?: (event: QueryEvent) => void;
 }
 
 /** Options of a single request. */
@@ -118,6 +128,7 @@ export interface ResolvedOptions extends TlsSocketOptions {
   headers: Record<string, string>;
   logger: Logger;
   redactor: Redactor;
+  onQuery: ((event: QueryEvent) => void) | undefined;
 }
 
 /** The option names that a transport may or may not honour on a platform. */

@@ -44,6 +44,8 @@ export interface Answer extends TransportResponse {
   server: string;
   /** Removes the connection's secrets from text taken from this answer (servers may echo them). */
   redact: (text: string) => string;
+  /** Attempts this request took (1: no retry), for tracing. */
+  attempt?: number;
 }
 
 class Timeout {
@@ -124,13 +126,15 @@ export class Requester {
     const { maxRetries, backoffFactor } = this.opts;
     let failed: Set<ServerEntry> | undefined;
     let last: ConnectionError | undefined;
+    let attempt = 0;
     for (let retries = 0; ; ) {
       if (spec.signal?.aborted) throw spec.signal.reason;
       const server = spec.pinned ?? this.pool.next();
       let counted = true;
+      attempt++;
       try {
         const answer = await this.follow(server, spec);
-        if (!FAILOVER_STATUS.has(answer.status)) return answer;
+        if (!FAILOVER_STATUS.has(answer.status)) return ((answer.attempt = attempt), answer);
         void answer.stream?.cancel().catch(() => undefined);
         const why = `${answer.status} ${answer.statusText}`.trim();
         if (GATEWAY_STATUS.has(answer.status) && !spec.retrySafe) {

@@ -15,7 +15,7 @@ const PYTHON_NAMES: Record<string, string> = {
 const KNOWN = new Set(["servers", "username", "password", "jwtToken", "schema", "timeout", "backoffFactor", "maxRetries",
   "retryInterval", "errorTrace", "verifySslCert", "caCert", "certFile", "keyFile", "sslRelaxMinimumVersion",
   "socketKeepalive", "socketTcpKeepidle", "socketTcpKeepintvl", "socketTcpKeepcnt", "poolSize", "compress", "int64",
-  "numeric", "converter", "rowMode", "fetch", "headers", "logger"]);
+  "numeric", "converter", "rowMode", "fetch", "headers", "logger", "onQuery"]);
 
 function fail(message: string): never {
   throw new InterfaceError(message);
@@ -148,6 +148,8 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     if (fn !== undefined && typeof fn !== "function") fail(`Option 'logger.${level}' must be a function`);
   }
 
+  if (o.onQuery !== undefined && typeof o.onQuery !== "function") fail("Option 'onQuery' must be a function (event) => void");
+
   const resolved: ResolvedOptions = {
     servers,
     username,
@@ -178,6 +180,7 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     headers,
     logger: (logger ?? {}) as Logger,
     redactor: new Redactor([]),
+    onQuery: o.onQuery as ResolvedOptions["onQuery"],
   };
   if ((resolved.certFile === undefined) !== (resolved.keyFile === undefined)) fail("Options 'certFile' and 'keyFile' must be given together");
   if (!resolved.socketKeepalive && (resolved.socketTcpKeepidle ?? resolved.socketTcpKeepintvl ?? resolved.socketTcpKeepcnt) !== undefined) {
