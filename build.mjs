@@ -1,7 +1,7 @@
 // Builds dist/: esbuild (ESM + CJS per entry), tsc declarations, then checks the result.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL(".", import.meta.url).pathname;
@@ -80,7 +80,12 @@ export async function buildLibrary({ types = true } = {}) {
     outfile: join(root, "dist", `${name}.${format === "cjs" ? "cjs" : "js"}`),
     bundle: true, format, platform: "neutral", target: "es2022", external: peers, plugins: [coreAsPackage(name)],
     sourcemap: true, legalComments: "none", logLevel: "warning",
-  })))]);
+  }))), build({
+    // The CLI: Node only, self-contained, never part of the runtime entries.
+    entryPoints: [join(root, "lib/cli/bin.ts")], outfile: join(root, "dist/cli.js"), bundle: true, format: "esm", platform: "node",
+    target: "es2022", external: ["node:*"], banner: { js: "#!/usr/bin/env node" }, legalComments: "none", logLevel: "warning",
+  })]);
+  chmodSync(join(root, "dist/cli.js"), 0o755);
   if (!types) return;
   execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(root, "tsconfig.json"), "--emitDeclarationOnly"], { stdio: "inherit" });
   writeCjsDeclarations(join(root, "dist/types"));
