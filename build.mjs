@@ -1,7 +1,7 @@
 // Builds dist/: esbuild (ESM + CJS per entry), tsc declarations, then checks the result.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL(".", import.meta.url).pathname;
@@ -29,6 +29,21 @@ const entries = [
   { name: "workerd", formats: ["esm"], platform: "neutral" },
 ];
 
+// Subpaths for peer libraries (`cratedb-fetch/kysely`, …): only lib/<name>*.ts is bundled; the core is
+// imported from "cratedb-fetch" at run time, so error classes are the ones the app's entry exports.
+const subpaths = ["kysely", "drizzle"];
+const peers = ["kysely", "drizzle-orm", "drizzle-orm/*"];
+const coreAsPackage = (name) => ({
+  name: "core-as-package",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/[^/]+\.js$/ }, (args) => {
+      if (!args.importer.startsWith(join(root, "lib/")) || args.path.startsWith(`./${name}`)) return undefined;
+      if (args.path !== "./errors.js") throw new Error(`lib/${name}: import core values from ./errors.js only (got ${args.path})`);
+      return { path: "cratedb-fetch", external: true };
+    });
+  },
+});
+
 function collectExportPaths(node, out = []) {
   if (typeof node === "string") out.push(node);
   else if (node && typeof node === "object") for (const v of Object.values(node)) collectExportPaths(v, out);
@@ -50,7 +65,7 @@ function writeCjsDeclarations(dir) {
 export async function buildLibrary({ types = true } = {}) {
   checkCoreIsPortable();
   rmSync(join(root, "dist"), { recursive: true, force: true });
-  await Promise.all(entries.flatMap((e) => e.formats.map((format) => build({
+  await Promise.all([...entries.flatMap((e) => e.formats.map((format) => build({
     entryPoints: [join(root, "lib/entry", `${e.name}.ts`)],
     outfile: join(root, "dist", `${e.name}.${format === "cjs" ? "cjs" : "js"}`),
     bundle: true,
@@ -61,7 +76,17 @@ export async function buildLibrary({ types = true } = {}) {
     sourcemap: true,
     legalComments: "none",
     logLevel: "warning",
-  }))));
+  }))), ...subpaths.flatMap((name) => ["esm", "cjs"].map((format) => build({
+    entryPoints: [join(root, "lib", `${name}.ts`)],
+    outfile: join(root, "dist", `${name}.${format === "cjs" ? "cjs" : "js"}`),
+    bundle: true, format, platform: "neutral", target: "es2022", external: peers, plugins: [coreAsPackage(name)],
+    sourcemap: true, legalComments: "none", logLevel: "warning",
+  }))), build({
+    // The CLI: Node only, self-contained, never part of the runtime entries.
+    entryPoints: [join(root, "lib/cli/bin.ts")], outfile: join(root, "dist/cli.js"), bundle: true, format: "esm", platform: "node",
+    target: "es2022", external: ["node:*"], banner: { js: "#!/usr/bin/env node" }, legalComments: "none", logLevel: "warning",
+  })]);
+  chmodSync(join(root, "dist/cli.js"), 0o755);
   if (!types) return;
   execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(root, "tsconfig.json"), "--emitDeclarationOnly"], { stdio: "inherit" });
   writeCjsDeclarations(join(root, "dist/types"));

@@ -1,4 +1,5 @@
 /** The public options (ConnectOptions, RequestOptions) and their resolved form; validation is in resolve.ts. */
+import type { QueryEvent } from "./trace.js";
 import type { Redactor, ServerEntry } from "./servers.js";
 import type { FetchLike } from "./transport.js";
 import type { Converter } from "./types.js";
@@ -99,6 +100,15 @@ export interface ConnectOptions {
     /** How often the node list is refreshed, in ms. @default 60000 */
     intervalMs?: number;
   };
+  /**
+   * Called after every `query()` and `bulk()` with the statement, server, durations, rowcount, error and
+   * attempt count (never the arguments). A listener that throws does not affect the query. @default none
+   * @example
+   * ```ts
+   * connect(url, { onQuery: (e) => console.log(e.statement, e.durationMs, e.error?.message) });
+   * ```
+   */
+  onQuery?: (event: QueryEvent) => void;
 }
 
 /** Options of a single request. */
@@ -149,6 +159,7 @@ export interface ResolvedOptions extends TlsSocketOptions {
   /** Node discovery, or undefined when off. */
   discover: { intervalMs: number } | undefined;
   redactor: Redactor;
+  onQuery: ((event: QueryEvent) => void) | undefined;
 }
 
 /** The option names that a platform (its transport, its network position) may or may not honour. */

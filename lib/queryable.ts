@@ -10,7 +10,9 @@ import type { RequestOptions, ResolvedOptions } from "./options.js";
 import { checkTimeout } from "./resolve.js";
 import type { Answer, Requester, RequestSpec, SessionLink } from "./request.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
+import { createSql, type SqlTag } from "./sql.js";
 import { isReadOnly } from "./statements.js";
+import { traced } from "./trace.js";
 import { RowStream, type StreamHost, type StreamOptions } from "./stream.js";
 import type { Converter } from "./types.js";
 
@@ -129,8 +131,8 @@ export abstract class Queryable {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
     if (args !== undefined && !Array.isArray(args)) throw new InterfaceError("query() arguments must be an array (use a cursor for %(name)s parameters)");
-    const answer = await this.runSql(stmt, args === undefined ? {} : { args }, o);
-    return toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
+    return traced(this.options, stmt, args?.length ?? 0, undefined, () => this.runSql(stmt, args === undefined ? {} : { args }, o),
+      (answer) => toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode));
   }
 
   /**
@@ -150,8 +152,23 @@ export abstract class Queryable {
     bulkArgs.forEach((row, i) => {
       if (!Array.isArray(row)) throw new InterfaceError(`bulk() row ${i} must be an array of values`);
     });
-    const answer = await this.runSql(stmt, { bulk_args: bulkArgs }, o);
-    return toBulkResult(answer, this.options);
+    return traced(this.options, stmt, 0, bulkArgs.length, () => this.runSql(stmt, { bulk_args: bulkArgs }, o),
+      (answer) => toBulkResult(answer, this.options));
+  }
+
+  private sqlTag: SqlTag | undefined;
+
+  /**
+   * The `sql` tagged template, bound to this connection or session: values become `$n` parameters.
+   * See {@link SqlTag}.
+   *
+   * @example
+   * ```ts
+   * const { rows } = await conn.sql<[string]>`SELECT name FROM t WHERE id = ${id}`;
+   * ```
+   */
+  get sql(): SqlTag {
+    return (this.sqlTag ??= createSql(this));
   }
 
   /** A PEP 249 cursor. `converter` overrides the connection's for this cursor (`null`: none). */

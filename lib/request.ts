@@ -62,6 +62,8 @@ export interface Answer extends TransportResponse {
   server: string;
   /** Removes the connection's secrets from text taken from this answer (servers may echo them). */
   redact: (text: string) => string;
+  /** Attempts this request took (1: no retry), for tracing. */
+  attempt?: number;
 }
 
 class Timeout {
@@ -157,6 +159,7 @@ export class Requester {
     let failed: Set<ServerEntry> | undefined;
     let last: ConnectionError | undefined;
     const session = spec.session;
+    let attempt = 0;
     for (let retries = 0; ; ) {
       if (spec.signal?.aborted) throw spec.signal.reason;
       if (session?.lost !== undefined) throw session.lost;
@@ -164,10 +167,11 @@ export class Requester {
       const server = pinned ?? this.pool.next();
       spec.lastServer = server;
       let counted = true;
+      attempt++;
       try {
         const answer = await this.follow(server, spec);
         if (session !== undefined) session.server = server;
-        if (!FAILOVER_STATUS.has(answer.status)) return answer;
+        if (!FAILOVER_STATUS.has(answer.status)) return ((answer.attempt = attempt), answer);
         void answer.stream?.cancel().catch(() => undefined);
         const why = `${answer.status} ${answer.statusText}`.trim();
         if (GATEWAY_STATUS.has(answer.status) && !spec.retrySafe) {

@@ -15,7 +15,7 @@ const PYTHON_NAMES: Record<string, string> = {
 const KNOWN = new Set(["servers", "killOnAbort", "username", "password", "jwtToken", "schema", "timeout", "backoffFactor", "maxRetries",
   "retryInterval", "errorTrace", "verifySslCert", "caCert", "certFile", "keyFile", "sslRelaxMinimumVersion",
   "socketKeepalive", "socketTcpKeepidle", "socketTcpKeepintvl", "socketTcpKeepcnt", "poolSize", "compress", "int64",
-  "numeric", "converter", "rowMode", "fetch", "headers", "logger", "discover"]);
+  "numeric", "converter", "rowMode", "fetch", "headers", "logger", "discover", "onQuery"]);
 
 function fail(message: string): never {
   throw new InterfaceError(message);
@@ -166,6 +166,8 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     if (fn !== undefined && typeof fn !== "function") fail(`Option 'logger.${level}' must be a function`);
   }
 
+  if (o.onQuery !== undefined && typeof o.onQuery !== "function") fail("Option 'onQuery' must be a function (event) => void");
+
   const resolved: ResolvedOptions = {
     servers,
     username,
@@ -198,6 +200,7 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     killOnAbort: bool(o, "killOnAbort", true),
     discover: discoverOf(o.discover),
     redactor: new Redactor([]),
+    onQuery: o.onQuery as ResolvedOptions["onQuery"],
   };
   if ((resolved.certFile === undefined) !== (resolved.keyFile === undefined)) fail("Options 'certFile' and 'keyFile' must be given together");
   if (!resolved.socketKeepalive && (resolved.socketTcpKeepidle ?? resolved.socketTcpKeepintvl ?? resolved.socketTcpKeepcnt) !== undefined) {

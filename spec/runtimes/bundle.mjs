@@ -26,6 +26,8 @@ export async function bundleSpecs({ entry, outdir, platform = "neutral", entryPo
       name: "cratedb-fetch-dist",
       setup(b) {
         b.onResolve({ filter: /^cratedb-fetch$/ }, () => ({ path: join(root, "dist", `${entry}.js`), external: true }));
+        // Subpaths (kysely, drizzle) are bundled with their peer library; their "cratedb-fetch" import is the entry above.
+        b.onResolve({ filter: /^cratedb-fetch\/(kysely|drizzle)$/ }, (a) => ({ path: join(root, "dist", `${a.path.slice(14)}.js`) }));
       },
     }],
   });

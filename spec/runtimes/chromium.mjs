@@ -46,6 +46,7 @@ const webDist = {
   name: "cratedb-fetch-web-dist",
   setup(b) {
     b.onResolve({ filter: /^cratedb-fetch$/ }, () => ({ path: join(root, "dist/web.js") }));
+    b.onResolve({ filter: /^cratedb-fetch\/(kysely|drizzle)$/ }, (a) => ({ path: join(root, "dist", `${a.path.slice(14)}.js`) }));
   },
 };
 const common = { bundle: true, format: "esm", platform: "browser", target: "es2022", logLevel: "warning", plugins: [webDist] };

@@ -10,4 +10,4 @@ const files = readdirSync(dir).filter((f) => f.endsWith(".spec.mjs") && !proxyLa
 const grep = process.env.SPEC_GREP ? ["--grep", process.env.SPEC_GREP] : [];
 process.exit(await laneWithExample(process.execPath, ["--expose-gc", ...mochaArgs(files, grep)], process.env,
   { name: "node", entry: "node", command: process.execPath },
-  ...["failover", "tls", "bulk-import", "blobs", "stream"].map((name) => ({ name, entry: "node", command: process.execPath, local: true }))));
+  ...["failover", "tls", "bulk-import", "blobs", "stream", "otel"].map((name) => ({ name, entry: "node", command: process.execPath, local: true }))));
