@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import { ConnectionError, connect } from "cratedb-fetch";
+import { CrateDBDialect } from "cratedb-fetch/kysely";
+import { Kysely } from "kysely";
 import { clusterPerSuite } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
 import { expectReject, sleep } from "./support/helpers.js";
@@ -83,6 +85,18 @@ describe("Server-side cancellation: an aborted or timed-out statement is killed 
     ac.abort();
     await sleep(200);
     expect(await cluster.kills()).to.deep.equal([]);
+    await conn.close();
+  });
+
+  it("a Kysely query aborted by its signal is killed on the server too", async () => {
+    const conn = connect(urls);
+    const db = new Kysely<{ slow_kysely: { id: number } }>({ dialect: new CrateDBDialect({ connection: conn }) });
+    await cluster.fault({ node: 0, fault: { kind: "job", ms: 10_000 }, stmt: "slow_kysely" });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error("navigated away")), 100);
+    await expectReject(db.selectFrom("slow_kysely").selectAll().execute({ signal: ac.signal }), Error, /navigated away/);
+    const job = await waitForKill(cluster, "slow_kysely");
+    expect(job.stmt).to.match(/^select \* from "slow_kysely"\n/);
     await conn.close();
   });
 

@@ -33,6 +33,7 @@ describe("Sessions: requests pinned to one connection on one node", () => {
     for (let i = 0; i < 4; i++) expect((await conn.query("SELECT current_schema")).rows).to.deep.equal([["doc"]]);
     expect((await other.query("SELECT current_schema")).rows).to.deep.equal([["doc"]]);
     expect((await a.query("SELECT current_schema")).rows, "still pinned after other traffic").to.deep.equal([["in_session_a"]]);
+    expect((await a.sql`SELECT current_schema, ${"tagged"}`).rows, "the sql tag of a session").to.deep.equal([["in_session_a", "tagged"]]);
     await conn.close();
     await other.close();
   });
