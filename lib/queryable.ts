@@ -82,32 +82,31 @@ export abstract class Queryable {
     this.ensureOpen();
     checkStatement(stmt);
     const cancellable = this.options.killOnAbort && (opts.signal !== undefined || (opts.timeout ?? this.options.timeout) !== undefined);
-    if (!cancellable) return this.send(stmt, encodeBody({ stmt, ...payload }), opts);
+    if (!cancellable) return this.send(stmt, encodeBody({ stmt, ...payload }), opts, undefined);
     const id = uuid();
-    const spec = { lastServer: undefined as RequestSpec["lastServer"] };
-    return this.send(stmt, encodeBody({ stmt: withMarker(stmt, id), ...payload }), opts, spec).catch((err: unknown) => {
+    const sent: { spec?: RequestSpec } = {};
+    return this.send(stmt, encodeBody({ stmt: withMarker(stmt, id), ...payload }), opts, sent).catch((err: unknown) => {
       const why = gaveUp(err, opts.signal);
-      // No server: aborted before any attempt started, so there is nothing to kill.
-      if (why !== undefined && spec.lastServer !== undefined) this.canceller.kill(id, spec.lastServer, why);
+      // No server tried: aborted before any attempt started, so there is nothing to kill.
+      const server = sent.spec?.lastServer;
+      if (why !== undefined && server !== undefined) this.canceller.kill(id, server, why);
       throw err;
     });
   }
 
-  private send(stmt: string, body: string, opts: RequestOptions, out?: { lastServer: RequestSpec["lastServer"] }): Promise<Answer> {
+  /** Sends the body, gzipped when the `compress` threshold says so; `sent.spec` receives the request's spec. */
+  private send(stmt: string, body: string, opts: RequestOptions, sent: { spec?: RequestSpec } | undefined): Promise<Answer> {
     const threshold = this.options.compress;
     if (threshold !== false) {
       const bytes = encoder.encode(body);
-      if (bytes.byteLength >= threshold) return gzip(bytes).then((gz) => this.request(this.spec(stmt, gz, GZIP_JSON_HEADERS, opts), out));
+      if (bytes.byteLength >= threshold) {
+        return gzip(bytes).then((gz) => this.requester.send(this.spec(stmt, gz, GZIP_JSON_HEADERS, opts, sent)));
+      }
     }
-    return this.request(this.spec(stmt, body, JSON_HEADERS, opts), out);
+    return this.requester.send(this.spec(stmt, body, JSON_HEADERS, opts, sent));
   }
 
-  private request(spec: RequestSpec, out: { lastServer: RequestSpec["lastServer"] } | undefined): Promise<Answer> {
-    if (out === undefined) return this.requester.send(spec);
-    return this.requester.send(spec).finally(() => (out.lastServer = spec.lastServer));
-  }
-
-  private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: RequestOptions): RequestSpec {
+  private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: RequestOptions, sent: { spec?: RequestSpec } | undefined): RequestSpec {
     const spec: RequestSpec = {
       method: "POST", path: this.options.errorTrace ? "/_sql?types=true&error_trace=true" : "/_sql?types=true",
       body, headers, retrySafe: isReadOnly(stmt), schema: true,
@@ -116,6 +115,7 @@ export abstract class Queryable {
     if (opts.timeout !== undefined) spec.timeout = opts.timeout;
     const link = this.link;
     if (link !== undefined) spec.session = link;
+    if (sent !== undefined) sent.spec = spec;
     return spec;
   }
 
