@@ -37,6 +37,17 @@ function indexOfSeq(buf: Uint8Array, seq: number[], from: number): number {
   return -1;
 }
 
+function join(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length === 0) return b;
   const out = new Uint8Array(a.length + b.length);
@@ -90,7 +101,7 @@ class Reader {
     const parts: Uint8Array[] = [this.buf];
     this.buf = new Uint8Array(0);
     for (let chunk = await this.socket.read(); chunk !== null; chunk = await this.socket.read()) parts.push(chunk);
-    return parts.reduce(concat, new Uint8Array(0));
+    return join(parts);
   }
 
   private take(n: number): Uint8Array {
@@ -131,7 +142,7 @@ async function readChunked(reader: Reader): Promise<Uint8Array> {
     if (size === 0) {
       // Trailers end with an empty line.
       while ((await reader.until([13, 10], MAX_HEAD)).length > 2);
-      return parts.reduce(concat, new Uint8Array(0));
+      return parts.length === 0 ? new Uint8Array(0) : join(parts);
     }
     parts.push(await reader.exactly(size));
     await reader.exactly(2);
