@@ -123,7 +123,7 @@ export class Discovery {
       this.timer = undefined;
       void this.refresh();
     }, Math.min(this.intervalMs, MAX_DELAY));
-    // Never keep a process alive for discovery alone (Node and Bun timers have unref).
+    // Never keep a process alive for discovery alone (Node, Bun and Deno 2.9 timers have unref).
     (timer as { unref?: () => void }).unref?.();
     this.timer = timer;
   }
