@@ -153,6 +153,21 @@ describe("Sessions: requests pinned to one connection on one node", () => {
     await conn.close();
   });
 
+  it("BEGIN and a cursor declared by hand live in the session (WITHOUT HOLD inside BEGIN, gone after COMMIT)", async () => {
+    const conn = connect(urls);
+    await conn.withSession(async (s) => {
+      await s.query("BEGIN");
+      await s.query("DECLARE by_hand NO SCROLL CURSOR WITHOUT HOLD FOR SELECT * FROM generate_series(1, 5)");
+      expect((await s.query("FETCH 2 FROM by_hand")).rows).to.deep.equal([[1], [2]]);
+      expect((await s.query("FETCH 2 FROM by_hand")).rows).to.deep.equal([[3], [4]]);
+      await expectReject(conn.query("FETCH 1 FROM by_hand"), ProgrammingError, /No cursor named/);
+      await s.query("COMMIT");
+      await expectReject(s.query("FETCH 1 FROM by_hand"), ProgrammingError, /No cursor named/);
+      expect((await cluster.cursors()).open).to.equal(0);
+    });
+    await conn.close();
+  });
+
   it("runs bulk requests and PEP 249 cursors in the session", async () => {
     const conn = connect(urls);
     await conn.withSession(async (s) => {
