@@ -9,6 +9,7 @@ import { encodeBody } from "./json.js";
 import type { RequestOptions, ResolvedOptions } from "./options.js";
 import { checkTimeout } from "./resolve.js";
 import type { Answer, Requester, RequestSpec, SessionLink } from "./request.js";
+import type { ServerEntry } from "./servers.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
 import { createSql, type SqlTag } from "./sql.js";
 import { isReadOnly } from "./statements.js";
@@ -83,30 +84,43 @@ export abstract class Queryable {
     checkStatement(stmt);
     const cancellable = this.options.killOnAbort && (opts.signal !== undefined || (opts.timeout ?? this.options.timeout) !== undefined);
     if (!cancellable) return this.send(stmt, encodeBody({ stmt, ...payload }), opts, undefined);
-    const id = uuid();
+    let id = uuid();
     const sent: { spec?: RequestSpec } = {};
-    return this.send(stmt, encodeBody({ stmt: withMarker(stmt, id), ...payload }), opts, sent).catch((err: unknown) => {
+    // An attempt that timed out is killed at once, and a retry (a read, on the next node) carries a new
+    // marker, so that the kill cannot hit it. A gzipped body keeps its marker: killed when the request gives up.
+    const onAttemptTimeout = (server: ServerEntry): void => {
+      const spec = sent.spec as RequestSpec;
+      if (typeof spec.body !== "string") return;
+      this.canceller.kill(id, server, "timed out");
+      const next = uuid();
+      spec.body = spec.body.replace(id, next);
+      id = next;
+    };
+    return this.send(stmt, encodeBody({ stmt: withMarker(stmt, id), ...payload }), opts, sent, onAttemptTimeout).catch((err: unknown) => {
       const why = gaveUp(err, opts.signal);
-      // No server tried: aborted before any attempt started, so there is nothing to kill.
       const server = sent.spec?.lastServer;
-      if (why !== undefined && server !== undefined) this.canceller.kill(id, server, why);
+      // No server: aborted before any attempt started, nothing to kill. A timed-out text body: killed above.
+      const killed = why === "timed out" && typeof sent.spec?.body === "string";
+      if (why !== undefined && server !== undefined && !killed) this.canceller.kill(id, server, why);
       throw err;
     });
   }
 
   /** Sends the body, gzipped when the `compress` threshold says so; `sent.spec` receives the request's spec. */
-  private send(stmt: string, body: string, opts: RequestOptions, sent: { spec?: RequestSpec } | undefined): Promise<Answer> {
+  private send(stmt: string, body: string, opts: RequestOptions, sent: { spec?: RequestSpec } | undefined,
+    onAttemptTimeout?: (server: ServerEntry) => void): Promise<Answer> {
     const threshold = this.options.compress;
     if (threshold !== false) {
       const bytes = encoder.encode(body);
       if (bytes.byteLength >= threshold) {
-        return gzip(bytes).then((gz) => this.requester.send(this.spec(stmt, gz, GZIP_JSON_HEADERS, opts, sent)));
+        return gzip(bytes).then((gz) => this.requester.send(this.spec(stmt, gz, GZIP_JSON_HEADERS, opts, sent, onAttemptTimeout)));
       }
     }
-    return this.requester.send(this.spec(stmt, body, JSON_HEADERS, opts, sent));
+    return this.requester.send(this.spec(stmt, body, JSON_HEADERS, opts, sent, onAttemptTimeout));
   }
 
-  private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: RequestOptions, sent: { spec?: RequestSpec } | undefined): RequestSpec {
+  private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: RequestOptions,
+    sent: { spec?: RequestSpec } | undefined, onAttemptTimeout: ((server: ServerEntry) => void) | undefined): RequestSpec {
     const spec: RequestSpec = {
       method: "POST", path: this.options.errorTrace ? "/_sql?types=true&error_trace=true" : "/_sql?types=true",
       body, headers, retrySafe: isReadOnly(stmt), schema: true,
@@ -116,6 +130,7 @@ export abstract class Queryable {
     const link = this.link;
     if (link !== undefined) spec.session = link;
     if (sent !== undefined) sent.spec = spec;
+    if (onAttemptTimeout !== undefined) spec.onAttemptTimeout = onAttemptTimeout;
     return spec;
   }
 

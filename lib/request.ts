@@ -42,6 +42,8 @@ export interface RequestSpec {
   session?: SessionLink;
   /** Set by the loop: the server of the latest attempt (server-side cancellation asks it). */
   lastServer?: ServerEntry;
+  /** Called when an attempt timed out after the request may have reached `server` (before any retry). */
+  onAttemptTimeout?: (server: ServerEntry) => void;
 }
 
 /**
@@ -190,6 +192,7 @@ export class Requester {
         const te = err instanceof TransportError ? err : toTransportError(err);
         const timedOut = te.cause instanceof Timeout;
         const what = timedOut ? `timed out after ${(te.cause as Timeout).ms} ms` : this.opts.redactor.redact(te.message);
+        if (timedOut && te.sent) spec.onAttemptTimeout?.(server);
         // The session's socket broke (or may have carried the request): the session is gone with it.
         if (session !== undefined && (te.sent || te.code === "ESESSIONLOST")) {
           session.lost = new ConnectionError(`The session on ${server.url} is lost (${what}): its settings, cursors and ` +

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ConnectionError, connect } from "cratedb-fetch";
 import { CrateDBDialect } from "cratedb-fetch/kysely";
 import { Kysely } from "kysely";
-import { clusterPerSuite } from "./support/cluster.js";
+import { clusterPerSuite, withCluster } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
 import { expectReject, sleep } from "./support/helpers.js";
 import { waitForKill } from "./support/sessions.js";
@@ -64,6 +64,23 @@ describe("Server-side cancellation: an aborted or timed-out statement is killed 
     await expectReject(conn.bulk("INSERT INTO slow_bulk (id) VALUES (?)", [[1], [2]], { signal: ac.signal }), Error, /stop/);
     await waitForKill(cluster, "INTO slow_bulk");
     await conn.close();
+  });
+
+  it("a read that timed out on one node is killed there, and its retry on the next node carries a marker of its own", async () => {
+    await withCluster({ nodes: 2 }, async (two) => {
+      const conn = connect(two.urls, { timeout: 300 });
+      await two.fault({ node: 0, fault: { kind: "job", ms: 5_000 }, stmt: "retried_read" });
+      expect((await conn.query("SELECT 'retried_read'")).rows).to.deep.equal([["retried_read"]]);
+      const job = await waitForKill(two, "retried_read");
+      const sent = (await two.requests()).filter((r) => r.body.includes("retried_read"));
+      expect(sent.map((r) => r.node)).to.deep.equal([0, 1]);
+      const markers = sent.map((r) => MARKER.exec((JSON.parse(r.body) as { stmt: string }).stmt)?.[1]);
+      expect(markers[0]).to.be.a("string");
+      expect(markers[1]).to.be.a("string").and.not.equal(markers[0]);
+      expect((await two.jobs()).find((j) => j.id === job.id)?.node).to.equal(0);
+      expect((await two.kills()).map((k) => k.jobId)).to.deep.equal([job.id]);
+      await conn.close();
+    });
   });
 
   it("a statement without signal or timeout is sent byte for byte unchanged", async () => {
