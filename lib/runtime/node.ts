@@ -81,10 +81,26 @@ function applyKeepalive(socket: Socket, o: AgentOptions): void {
   }
 }
 
-function makeAgent(Base: typeof HttpModule.Agent, o: AgentOptions): HttpModule.Agent {
+const TLS_KEYS = ["rejectUnauthorized", "minVersion", "ciphers", "ca", "cert", "key"] as const;
+
+/**
+ * The options an Agent is given: only what it uses. Agent.addRequest copies all of its options into
+ * every request's options (`{ ...options, ...this.options }`), so our own keepalive keys and, for
+ * plain http, the TLS keys would cost a few µs per request for nothing.
+ */
+function agentOptions(o: AgentOptions, secure: boolean): HttpsModule.AgentOptions {
+  const a: HttpsModule.AgentOptions = {
+    keepAlive: o.keepAlive, keepAliveMsecs: o.keepAliveMsecs, maxSockets: o.maxSockets, maxFreeSockets: o.maxFreeSockets, scheduling: o.scheduling,
+  };
+  if (secure) for (const k of TLS_KEYS) if (o[k] !== undefined) (a as Record<string, unknown>)[k] = o[k];
+  return a;
+}
+
+function makeAgent(Base: typeof HttpModule.Agent, o: AgentOptions, secure: boolean): HttpModule.Agent {
+  const options = agentOptions(o, secure);
   // The base class already sets SO_KEEPALIVE with keepAliveMsecs (= the idle time) on every idle
   // socket; only other settings need a second call.
-  if (o.tcpKeepalive && o.interval === undefined && o.count === undefined) return new Base(o);
+  if (o.tcpKeepalive && o.interval === undefined && o.count === undefined) return new Base(options);
   class KeepaliveAgent extends Base {
     // The base class turns TCP keepalive on with its own delay whenever a socket goes idle.
     // (@types/node says void; Node returns whether the socket may be kept, so pass it on.)
@@ -94,7 +110,7 @@ function makeAgent(Base: typeof HttpModule.Agent, o: AgentOptions): HttpModule.A
       return keep as void;
     }
   }
-  return new KeepaliveAgent(o);
+  return new KeepaliveAgent(options);
 }
 
 function decompress(body: Buffer, encoding: string | undefined): Promise<Buffer> {
@@ -157,7 +173,7 @@ export class NodeTransport implements Transport {
   private agentFor(target: Target): HttpModule.Agent {
     let agent = this.agents.get(target.origin);
     if (agent === undefined) {
-      agent = makeAgent(target.secure ? httpsModule().Agent : httpModule().Agent, this.base);
+      agent = makeAgent(target.secure ? httpsModule().Agent : httpModule().Agent, this.base, target.secure);
       this.agents.set(target.origin, agent);
       this.startSweeper();
     }
@@ -210,7 +226,7 @@ export class NodeTransport implements Transport {
       };
       const fresh = this.freshSocketsForWrites && !req.idempotent;
       if (fresh) headers = { ...headers, connection: "close" };
-      const agent = fresh ? makeAgent(secure ? httpsModule().Agent : httpModule().Agent, { ...this.base, keepAlive: false }) : this.agentFor(target);
+      const agent = fresh ? makeAgent(secure ? httpsModule().Agent : httpModule().Agent, { ...this.base, keepAlive: false }, secure) : this.agentFor(target);
       let outgoing: HttpModule.ClientRequest;
       try {
         outgoing = (secure ? httpsModule() : httpModule()).request({
