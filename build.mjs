@@ -47,6 +47,17 @@ function writeCjsDeclarations(dir) {
   }
 }
 
+// lib/runtime/node-builtin.ts reaches `createRequire` through a top-level await (ESM only); a CJS
+// build has `require` itself.
+const cjsBuiltin = {
+  name: "cjs-builtin",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]runtime[\\/]node-builtin\.ts$/ }, () => ({
+      contents: "export const builtin = (id) => require(id);", loader: "js",
+    }));
+  },
+};
+
 export async function buildLibrary({ types = true } = {}) {
   checkCoreIsPortable();
   rmSync(join(root, "dist"), { recursive: true, force: true });
@@ -61,6 +72,7 @@ export async function buildLibrary({ types = true } = {}) {
     sourcemap: true,
     legalComments: "none",
     logLevel: "warning",
+    plugins: format === "cjs" ? [cjsBuiltin] : [],
   }))));
   if (!types) return;
   execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(root, "tsconfig.json"), "--emitDeclarationOnly"], { stdio: "inherit" });

@@ -6,7 +6,6 @@
  */
 import type * as FsModule from "node:fs";
 import type * as HttpModule from "node:http";
-import { createRequire } from "node:module";
 import type * as HttpsModule from "node:https";
 import type { Socket } from "node:net";
 import type * as StreamModule from "node:stream";
@@ -15,6 +14,7 @@ import type * as CryptoModule from "node:crypto";
 import type * as ZlibModule from "node:zlib";
 import { InterfaceError } from "../errors.js";
 import { PinnedTransport } from "../http1.js";
+import { builtin } from "./node-builtin.js";
 import { nodeSocketOpener } from "./node-socket.js";
 import type { Platform, TlsSocketOptions } from "../options.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
@@ -52,11 +52,8 @@ interface Target {
 }
 
 // node:https (with tls), zlib, stream and crypto cost ~20 ms to load: load them when first needed,
-// so that importing the package stays cheap for plain-http users (process.getBuiltinModule: Node
-// ≥ 20.16, Deno 2, Bun; createRequire before).
-export const builtin: (id: string) => unknown = typeof process.getBuiltinModule === "function"
-  ? (id) => process.getBuiltinModule(id)
-  : createRequire(`${process.cwd()}/`); // Node before 20.16
+// so that importing the package stays cheap for plain-http users (see node-builtin.ts).
+export { builtin };
 const lazy = <T>(id: string): (() => T) => {
   let mod: T | undefined;
   return () => (mod ??= builtin(id) as T);
