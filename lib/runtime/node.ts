@@ -86,9 +86,11 @@ const TLS_KEYS = ["rejectUnauthorized", "minVersion", "ciphers", "ca", "cert", "
  * plain http, the TLS keys would cost a few µs per request for nothing.
  */
 function agentOptions(o: AgentOptions, secure: boolean): HttpsModule.AgentOptions {
-  const a: HttpsModule.AgentOptions = {
-    keepAlive: o.keepAlive, keepAliveMsecs: o.keepAliveMsecs, maxSockets: o.maxSockets, maxFreeSockets: o.maxFreeSockets, scheduling: o.scheduling,
-  };
+  const a: HttpsModule.AgentOptions = { keepAlive: o.keepAlive, keepAliveMsecs: o.keepAliveMsecs };
+  // Node's defaults (maxSockets Infinity, maxFreeSockets 256, scheduling "lifo") need no key.
+  if (o.maxSockets !== Infinity) a.maxSockets = o.maxSockets;
+  if (o.maxFreeSockets !== 256) a.maxFreeSockets = o.maxFreeSockets;
+  if (o.scheduling !== "lifo") a.scheduling = o.scheduling;
   if (secure) for (const k of TLS_KEYS) if (o[k] !== undefined) (a as Record<string, unknown>)[k] = o[k];
   return a;
 }
