@@ -62,6 +62,17 @@ function writeCjsDeclarations(dir) {
   }
 }
 
+// lib/runtime/node-builtin.ts reaches `createRequire` through a top-level await (ESM only); a CJS
+// build has `require` itself.
+const cjsBuiltin = {
+  name: "cjs-builtin",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]runtime[\\/]node-builtin\.ts$/ }, () => ({
+      contents: "export const builtin = (id) => require(id);", loader: "js",
+    }));
+  },
+};
+
 export async function buildLibrary({ types = true } = {}) {
   checkCoreIsPortable();
   rmSync(join(root, "dist"), { recursive: true, force: true });
@@ -76,6 +87,7 @@ export async function buildLibrary({ types = true } = {}) {
     sourcemap: true,
     legalComments: "none",
     logLevel: "warning",
+    plugins: format === "cjs" ? [cjsBuiltin] : [],
   }))), ...subpaths.flatMap((name) => ["esm", "cjs"].map((format) => build({
     entryPoints: [join(root, "lib", `${name}.ts`)],
     outfile: join(root, "dist", `${name}.${format === "cjs" ? "cjs" : "js"}`),

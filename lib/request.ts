@@ -144,6 +144,21 @@ export class Requester {
   }
 
 
+  // The URL of each (server, path): the same string object every time, so that the transport's
+  // per-URL cache finds it without hashing a freshly concatenated string on every request.
+  private readonly urls = new WeakMap<ServerEntry, Map<string, string>>();
+
+  private urlFor(server: ServerEntry, path: string): string {
+    let byPath = this.urls.get(server);
+    if (byPath === undefined) this.urls.set(server, (byPath = new Map()));
+    let url = byPath.get(path);
+    if (url === undefined) {
+      if (byPath.size >= 64) byPath.clear(); // blob paths vary: keep it small
+      byPath.set(path, (url = server.url + path));
+    }
+    return url;
+  }
+
   /** Every server: the configured ones, then the discovered ones. */
   get servers(): readonly ServerEntry[] {
     return this.discovery?.servers ?? this.opts.servers;
@@ -226,7 +241,7 @@ export class Requester {
 
   /** One attempt, following redirects (pinned to their targets). */
   private async follow(server: ServerEntry, spec: RequestSpec): Promise<Answer> {
-    let url = server.url + spec.path;
+    let url = this.urlFor(server, spec.path);
     let origin = server.url;
     let headers = this.headersFor(server, spec);
     for (let hops = 0; ; hops++) {

@@ -6,7 +6,6 @@
  */
 import type * as FsModule from "node:fs";
 import type * as HttpModule from "node:http";
-import { createRequire } from "node:module";
 import type * as HttpsModule from "node:https";
 import type { Socket } from "node:net";
 import type * as StreamModule from "node:stream";
@@ -15,6 +14,7 @@ import type * as CryptoModule from "node:crypto";
 import type * as ZlibModule from "node:zlib";
 import { InterfaceError } from "../errors.js";
 import { PinnedTransport } from "../http1.js";
+import { builtin } from "./node-builtin.js";
 import { nodeSocketOpener } from "./node-socket.js";
 import type { Platform, TlsSocketOptions } from "../options.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
@@ -52,11 +52,8 @@ interface Target {
 }
 
 // node:https (with tls), zlib, stream and crypto cost ~20 ms to load: load them when first needed,
-// so that importing the package stays cheap for plain-http users (process.getBuiltinModule: Node
-// ≥ 20.16, Deno 2, Bun; createRequire before).
-export const builtin: (id: string) => unknown = typeof process.getBuiltinModule === "function"
-  ? (id) => process.getBuiltinModule(id)
-  : createRequire(`${process.cwd()}/`); // Node before 20.16
+// so that importing the package stays cheap for plain-http users (see node-builtin.ts).
+export { builtin };
 const lazy = <T>(id: string): (() => T) => {
   let mod: T | undefined;
   return () => (mod ??= builtin(id) as T);
@@ -81,10 +78,28 @@ function applyKeepalive(socket: Socket, o: AgentOptions): void {
   }
 }
 
-function makeAgent(Base: typeof HttpModule.Agent, o: AgentOptions): HttpModule.Agent {
+const TLS_KEYS = ["rejectUnauthorized", "minVersion", "ciphers", "ca", "cert", "key"] as const;
+
+/**
+ * The options an Agent is given: only what it uses. Agent.addRequest copies all of its options into
+ * every request's options (`{ ...options, ...this.options }`), so our own keepalive keys and, for
+ * plain http, the TLS keys would cost a few µs per request for nothing.
+ */
+function agentOptions(o: AgentOptions, secure: boolean): HttpsModule.AgentOptions {
+  const a: HttpsModule.AgentOptions = { keepAlive: o.keepAlive, keepAliveMsecs: o.keepAliveMsecs };
+  // Node's defaults (maxSockets Infinity, maxFreeSockets 256, scheduling "lifo") need no key.
+  if (o.maxSockets !== Infinity) a.maxSockets = o.maxSockets;
+  if (o.maxFreeSockets !== 256) a.maxFreeSockets = o.maxFreeSockets;
+  if (o.scheduling !== "lifo") a.scheduling = o.scheduling;
+  if (secure) for (const k of TLS_KEYS) if (o[k] !== undefined) (a as Record<string, unknown>)[k] = o[k];
+  return a;
+}
+
+function makeAgent(Base: typeof HttpModule.Agent, o: AgentOptions, secure: boolean): HttpModule.Agent {
+  const options = agentOptions(o, secure);
   // The base class already sets SO_KEEPALIVE with keepAliveMsecs (= the idle time) on every idle
   // socket; only other settings need a second call.
-  if (o.tcpKeepalive && o.interval === undefined && o.count === undefined) return new Base(o);
+  if (o.tcpKeepalive && o.interval === undefined && o.count === undefined) return new Base(options);
   class KeepaliveAgent extends Base {
     // The base class turns TCP keepalive on with its own delay whenever a socket goes idle.
     // (@types/node says void; Node returns whether the socket may be kept, so pass it on.)
@@ -94,7 +109,7 @@ function makeAgent(Base: typeof HttpModule.Agent, o: AgentOptions): HttpModule.A
       return keep as void;
     }
   }
-  return new KeepaliveAgent(o);
+  return new KeepaliveAgent(options);
 }
 
 function decompress(body: Buffer, encoding: string | undefined): Promise<Buffer> {
@@ -157,7 +172,7 @@ export class NodeTransport implements Transport {
   private agentFor(target: Target): HttpModule.Agent {
     let agent = this.agents.get(target.origin);
     if (agent === undefined) {
-      agent = makeAgent(target.secure ? httpsModule().Agent : httpModule().Agent, this.base);
+      agent = makeAgent(target.secure ? httpsModule().Agent : httpModule().Agent, this.base, target.secure);
       this.agents.set(target.origin, agent);
       this.startSweeper();
     }
@@ -210,7 +225,7 @@ export class NodeTransport implements Transport {
       };
       const fresh = this.freshSocketsForWrites && !req.idempotent;
       if (fresh) headers = { ...headers, connection: "close" };
-      const agent = fresh ? makeAgent(secure ? httpsModule().Agent : httpModule().Agent, { ...this.base, keepAlive: false }) : this.agentFor(target);
+      const agent = fresh ? makeAgent(secure ? httpsModule().Agent : httpModule().Agent, { ...this.base, keepAlive: false }, secure) : this.agentFor(target);
       let outgoing: HttpModule.ClientRequest;
       try {
         outgoing = (secure ? httpsModule() : httpModule()).request({

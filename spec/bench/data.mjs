@@ -8,9 +8,12 @@ export const STMT = {
   large: "SELECT id, name, score, active, created, counter FROM bench.large",
   unsafe: "SELECT id, name, score, active, created, counter FROM bench.large_unsafe",
   bulk: "INSERT INTO bench.items (id, name, value, flag) VALUES (?, ?, ?, ?)",
+  // The stream scenario: STREAM_ROWS rows like bench.large's (served whole, or through a cursor).
+  stream: "SELECT id, name, score, active, created, counter FROM bench.stream",
 };
 
 export const LARGE_ROWS = 100_000;
+export const STREAM_ROWS = 500_000;
 export const TWO_53 = 2n ** 53n;
 
 function prng(seed) {
@@ -42,6 +45,17 @@ function shortDouble(r, scale) {
  *                    Double.toString does for computed values (e.g. 0.30000000000000004).
  */
 export function largeBody(kind, { types = true, rows = LARGE_ROWS, duration = 187.43219 } = {}) {
+  const parts = largeRows(kind, rows);
+  const head = `{"cols":["id","name","score","active","created","counter"],${types ? '"col_types":[9,4,6,3,11,10],' : ""}"rows":[`;
+  return `${head}${parts.join(",")}],"rowcount":${rows},"duration":${duration}}`;
+}
+
+/** The column names and types of largeBody's table (and of the stream scenario's). */
+export const LARGE_COLS = '"cols":["id","name","score","active","created","counter"]';
+export const LARGE_TYPES = '"col_types":[9,4,6,3,11,10]';
+
+/** largeBody's rows as JSON texts, one per row (the stream scenario's cursor serves slices of them). */
+export function largeRows(kind, rows = LARGE_ROWS) {
   const rnd = prng(kind === "unsafe" ? 7 : 42);
   const parts = new Array(rows);
   for (let i = 0; i < rows; i++) {
@@ -59,8 +73,7 @@ export function largeBody(kind, { types = true, rows = LARGE_ROWS, duration = 18
     else counter = String(Math.floor(r * 900_000_000_000) + 100_000); // ≤ 12 digits
     parts[i] = `[${id},${name},${score},${active},${created},${counter}]`;
   }
-  const head = `{"cols":["id","name","score","active","created","counter"],${types ? '"col_types":[9,4,6,3,11,10],' : ""}"rows":[`;
-  return `${head}${parts.join(",")}],"rowcount":${rows},"duration":${duration}}`;
+  return parts;
 }
 
 /** The 10 × 5 result. */

@@ -6,12 +6,16 @@
 // compact JSON in field order, `col_types` only with `?types`, the request's HTTP version echoed,
 // no idle close. Routes: POST /_sql (any method, URI prefix /_sql), GET / (node info), and
 // GET /_bench/cpu (bench-only: the server's CPU time, to tell whether the server was the bottleneck).
+// The stream scenario's minimal cursor protocol, per socket as in CrateDB (a cursor lives on its HTTP
+// connection): `DECLARE <name> [NO SCROLL] CURSOR [WITH[OUT] HOLD] FOR <stream statement>`,
+// `FETCH <n> FROM <name>` (also `FETCH ALL`/`NEXT`) and `CLOSE <name>`/`CLOSE ALL`; the rows are
+// serialised once and each FETCH joins a slice of them.
 //
 // Usage: node spec/bench/server.mjs [--port N] [--stdin-lifeline]  → prints BENCH_URL=http://127.0.0.1:PORT
 // Exits on SIGTERM/SIGINT, and with --stdin-lifeline also when stdin closes (the parent died).
 import net from "node:net";
 import zlib from "node:zlib";
-import { STMT, bulkBody, largeBody, pointBody, smallBody } from "./data.mjs";
+import { LARGE_COLS, LARGE_TYPES, STMT, STREAM_ROWS, bulkBody, largeBody, largeRows, pointBody, smallBody } from "./data.mjs";
 
 const portArg = process.argv.indexOf("--port");
 const PORT = portArg > 0 ? Number(process.argv[portArg + 1]) : 0;
@@ -22,14 +26,50 @@ const norm = (s) => s.trim().replace(/;\s*$/, "").replace(/\s+/g, " ").toLowerCa
 
 // statement → [body with col_types, body without] (the second built lazily)
 const answers = new Map();
-function preserialise(stmt, make) {
-  answers.set(norm(stmt), { typed: Buffer.from(make({ types: true })), untyped: null, make });
+function preserialise(stmt, make, { lazy = false } = {}) {
+  answers.set(norm(stmt), { typed: lazy ? null : Buffer.from(make({ types: true })), untyped: null, make });
 }
 preserialise(STMT.point, pointBody);
 preserialise(STMT.small, smallBody);
 preserialise(STMT.large, (o) => largeBody("safe", o));
 preserialise(STMT.unsafe, (o) => largeBody("unsafe", o));
 const bulkNorm = norm(STMT.bulk);
+const streamNorm = norm(STMT.stream);
+let streamRows; // the stream table's rows as JSON texts, built on first use
+const streamTexts = () => (streamRows ??= largeRows("safe", STREAM_ROWS));
+preserialise(STMT.stream, (o) => `{${LARGE_COLS},${o.types ? `${LARGE_TYPES},` : ""}"rows":[${streamTexts().join(",")}],"rowcount":${STREAM_ROWS},"duration":412.5}`, { lazy: true });
+const CURSOR_RE = /^(declare|fetch|close)\b/;
+const DECLARE_RE = /^declare ([a-z_][a-z0-9_]*) (?:no scroll |scroll )?cursor (?:with hold |without hold )?for (.*)$/;
+const FETCH_RE = /^fetch (?:(\d+|all|next) )?(?:from |in )?([a-z_][a-z0-9_]*)$/;
+const CLOSE_RE = /^close ([a-z_][a-z0-9_]*)$/;
+const countBody = (types, n) => Buffer.from(`{"cols":[],${types ? '"col_types":[],' : ""}"rows":[[]],"rowcount":${n},"duration":0.105}`);
+
+/** DECLARE/FETCH/CLOSE on one socket's cursors (a Map name → next row index). */
+function cursorSql(cursors, stmt, raw, types) {
+  let m;
+  if ((m = DECLARE_RE.exec(stmt)) !== null) {
+    if (m[2] !== streamNorm) return sqlError(400, 4000, `SQLParseException[bench server cursors serve only '${STMT.stream}']`);
+    if (cursors.has(m[1])) return sqlError(400, 4000, `SQLParseException[Cursor \`${m[1]}\` already exists]`);
+    cursors.set(m[1], 0);
+    return { status: 200, body: countBody(types, 0) };
+  }
+  if ((m = FETCH_RE.exec(stmt)) !== null) {
+    const at = cursors.get(m[2]);
+    if (at === undefined) return sqlError(400, 4000, `SQLParseException[No cursor named \`${m[2]}\` available]`);
+    const texts = streamTexts();
+    const n = m[1] === undefined || m[1] === "next" ? 1 : m[1] === "all" ? texts.length : Number(m[1]);
+    const end = Math.min(at + n, texts.length);
+    cursors.set(m[2], end);
+    const rows = texts.slice(at, end).join(",");
+    return { status: 200, body: Buffer.from(`{${LARGE_COLS},${types ? `${LARGE_TYPES},` : ""}"rows":[${rows}],"rowcount":${end - at},"duration":0.731}`) };
+  }
+  if ((m = CLOSE_RE.exec(stmt)) !== null) {
+    if (m[1] === "all") cursors.clear();
+    else if (!cursors.delete(m[1])) return sqlError(400, 4000, `SQLParseException[No cursor named \`${m[1]}\` available]`);
+    return { status: 200, body: countBody(types, 1) };
+  }
+  return sqlError(400, 4000, `SQLParseException[bench server cannot parse '${raw.slice(0, 100)}']`);
+}
 const bulkCache = new Map();
 
 const JSON_CT = "content-type: application/json; charset=UTF-8\r\n";
@@ -55,8 +95,8 @@ function hasFlag(query, name) {
   return false;
 }
 
-/** Answers one /_sql request: { status, body }. */
-function sql(target, bodyBuf) {
+/** Answers one /_sql request: { status, body }. `cursors`: the socket's open cursors. */
+function sql(target, bodyBuf, cursors) {
   const q = target.indexOf("?");
   const types = q >= 0 && hasFlag(target.slice(q + 1), "types");
   if (bodyBuf.length === 0) return sqlError(400, 4000, "SQLParseException[Missing request body]");
@@ -77,12 +117,13 @@ function sql(target, bodyBuf) {
     if (body === undefined) bulkCache.set(n, (body = Buffer.from(bulkBody(n))));
     return { status: 200, body };
   }
+  if (CURSOR_RE.test(stmt)) return cursorSql(cursors, stmt, req.stmt, types);
   if (stmt === bulkNorm) {
     return { status: 200, body: Buffer.from(`{"cols":[],${types ? '"col_types":[],' : ""}"rows":[[]],"rowcount":1,"duration":0.48125}`) };
   }
   const a = answers.get(stmt);
   if (a === undefined) return sqlError(404, 4041, `RelationUnknown[bench server knows no statement '${req.stmt.slice(0, 100)}']`);
-  if (types) return { status: 200, body: a.typed };
+  if (types) return { status: 200, body: (a.typed ??= Buffer.from(a.make({ types: true }))) };
   a.untyped ??= Buffer.from(a.make({ types: false }));
   return { status: 200, body: a.untyped };
 }
@@ -90,19 +131,21 @@ function sql(target, bodyBuf) {
 // Cache of complete responses for small identical requests (the point/small scenarios): key = target + body.
 const responseCache = new Map();
 const CACHEABLE = 2048;
+const CURSOR_STMT = /^\{"stmt":"\s*(declare|fetch|close)\b/i;
 const cpuBase = process.cpuUsage();
 let requests = 0;
 
-function respond(socket, version, method, target, headers, body, close) {
+function respond(socket, cursors, version, method, target, headers, body, close) {
   requests++;
   let status;
   let payload;
   let ct = JSON_CT;
   if (target.startsWith("/_sql")) {
-    const key = body.length <= CACHEABLE ? `${version} ${target}\n${body.toString("latin1")}` : undefined;
+    // Cursor statements have state: never cached (encodeBody puts "stmt" first).
+    const key = body.length <= CACHEABLE && !CURSOR_STMT.test(body.toString("latin1", 0, 40)) ? `${version} ${target}\n${body.toString("latin1")}` : undefined;
     const cached = key === undefined ? undefined : responseCache.get(key);
     if (cached !== undefined && !close) return void socket.write(cached);
-    ({ status, body: payload } = sql(target, body));
+    ({ status, body: payload } = sql(target, body, cursors));
     if (key !== undefined && status === 200 && !close && responseCache.size < 1000) {
       const full = Buffer.concat([head(version, status, payload.length, ct, close), payload]);
       responseCache.set(key, full);
@@ -164,6 +207,7 @@ function decodeBody(body, encoding) {
 
 function onConnection(socket) {
   socket.setNoDelay(true);
+  const cursors = new Map(); // this connection's SQL cursors: name → next row
   let buf = Buffer.alloc(0);
   let pending = null; // { version, method, target, headers, close, length, chunks, got }
 
@@ -196,7 +240,7 @@ function onConnection(socket) {
     } catch (err) {
       return fail(400, String(err.message));
     }
-    respond(socket, p.version, p.method, p.target, p.headers, body, p.close);
+    respond(socket, cursors, p.version, p.method, p.target, p.headers, body, p.close);
     if (p.close) socket.end();
   }
 
