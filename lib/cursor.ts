@@ -3,6 +3,7 @@ import type { Queryable } from "./queryable.js";
 import { InterfaceError, ProgrammingError } from "./errors.js";
 import { toBulkResult, toSqlResult, type BulkItem } from "./result.js";
 import { prepareBulk, prepareParams } from "./statements.js";
+import { traced } from "./trace.js";
 import type { ColType, Converter } from "./types.js";
 
 /** A PEP 249 column description: `[name, type, null, null, null, null, null]`. */
@@ -80,8 +81,9 @@ export class Cursor {
     }
     const prepared = prepareParams(stmt, params);
     const payload = prepared.args === undefined ? {} : { args: prepared.args };
-    const answer = await this.connection.runSql(prepared.stmt, payload, {});
-    const res = toSqlResult<unknown[]>(answer, this.connection.options, this.converter, "array");
+    const conn = this.connection;
+    const res = await traced(conn.options, prepared.stmt, prepared.args?.length ?? 0, undefined, () => conn.runSql(prepared.stmt, payload, {}),
+      (answer) => toSqlResult<unknown[]>(answer, conn.options, this.converter, "array"));
     this.result = res;
     this.position = 0;
   }
@@ -90,8 +92,9 @@ export class Cursor {
   async executemany(stmt: string, seq: unknown[][] | Array<Record<string, unknown>>): Promise<BulkItem[]> {
     this.ensureUsable();
     const prepared = prepareBulk(stmt, seq);
-    const answer = await this.connection.runSql(prepared.stmt, { bulk_args: prepared.bulkArgs }, {});
-    const bulk = toBulkResult(answer, this.connection.options);
+    const conn = this.connection;
+    const bulk = await traced(conn.options, prepared.stmt, 0, prepared.bulkArgs.length, () => conn.runSql(prepared.stmt, { bulk_args: prepared.bulkArgs }, {}),
+      (answer) => toBulkResult(answer, conn.options));
     this.result = { cols: bulk.cols, colTypes: [], rows: [], rowcount: bulk.rowcount, duration: bulk.duration };
     this.position = 0;
     return bulk.results;

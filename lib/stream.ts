@@ -7,10 +7,11 @@
  */
 import { uuid } from "./cancel.js";
 import { InterfaceError, ProgrammingError } from "./errors.js";
-import type { RequestOptions } from "./options.js";
+import type { RequestOptions, RowMode } from "./options.js";
 import { checkRequestOptions, type Queryable } from "./queryable.js";
-import { toSqlResult } from "./result.js";
+import { toSqlResult, type SqlResult } from "./result.js";
 import { leadingKeyword } from "./statements.js";
+import { traced } from "./trace.js";
 import type { ColType } from "./types.js";
 
 /** Options of `stream()`. */
@@ -98,11 +99,11 @@ export class RowStream<R = unknown[]> implements AsyncIterable<R> {
       const host = (this.host = this.open());
       const runner = host.runner;
       const rowMode = this.opts.rowMode ?? runner.options.rowMode;
-      await this.send(`DECLARE ${this.name} NO SCROLL CURSOR WITH HOLD FOR ${this.stmt}`, this.args);
+      await this.send(`DECLARE ${this.name} NO SCROLL CURSOR WITH HOLD FOR ${this.stmt}`, this.args, rowMode);
       this.declared = true;
       for (;;) {
         if (signal?.aborted) throw signal.reason;
-        const res = toSqlResult<R>(await this.send(`FETCH ${this.batchSize} FROM ${this.name}`, undefined), runner.options, runner.options.converter, rowMode);
+        const res = await this.send(`FETCH ${this.batchSize} FROM ${this.name}`, undefined, rowMode);
         if (this.count === 0 && res.cols.length > 0) {
           this.columns = res.cols;
           this.types = res.colTypes;
@@ -116,11 +117,14 @@ export class RowStream<R = unknown[]> implements AsyncIterable<R> {
     }
   }
 
-  private async send(stmt: string, args: unknown[] | undefined): Promise<Parameters<typeof toSqlResult>[0]> {
+  /** Sends one statement of the stream on its session (traced like any query) and decodes the answer. */
+  private async send(stmt: string, args: unknown[] | undefined, rowMode: RowMode): Promise<SqlResult<R>> {
     const runner = (this.host as StreamHost).runner;
+    const o = runner.options;
     this.inFlight = true;
     try {
-      return await runner.runSql(stmt, args === undefined ? {} : { args }, this.opts);
+      return await traced(o, stmt, args?.length ?? 0, undefined, () => runner.runSql(stmt, args === undefined ? {} : { args }, this.opts),
+        (answer) => toSqlResult<R>(answer, o, o.converter, rowMode));
     } finally {
       this.inFlight = false;
     }
@@ -165,7 +169,8 @@ export class RowStream<R = unknown[]> implements AsyncIterable<R> {
       // With a request in flight the socket is being torn down (abort): the cursor goes with it.
       if (this.declared && !this.inFlight && !host.runner.closed) {
         const opts: RequestOptions = this.opts.timeout === undefined ? {} : { timeout: this.opts.timeout };
-        await host.runner.runSql(`CLOSE ${this.name}`, {}, opts);
+        const o = host.runner.options;
+        await traced(o, `CLOSE ${this.name}`, 0, undefined, () => host.runner.runSql(`CLOSE ${this.name}`, {}, opts), (answer) => toSqlResult(answer, o, undefined, "array"));
       }
     } catch {
       // The session is lost or closed: the server dropped the cursor with its connection.

@@ -33,6 +33,24 @@ describe("Tracing: onQuery and the cratedb-fetch:query TracingChannel", () => {
     expect(events).to.have.length(2);
   });
 
+  it("onQuery also hears cursors and sessions (and so streams' DECLARE/FETCH/CLOSE)", async function () {
+    const events: QueryEvent[] = [];
+    const conn = open((e) => events.push(e));
+    const cur = conn.cursor();
+    await cur.execute("SELECT %(n)s", { n: 1 });
+    await cur.executemany("SELECT ?", [[1], [2]]).catch(() => undefined);
+    expect(events.map((e) => e.statement)).to.deep.equal(["SELECT $1", "SELECT ?"]);
+    if (runtime !== "browser") {
+      await conn.withSession((s) => s.query("SELECT 'in a session'"));
+      expect(events[2]?.statement).to.equal("SELECT 'in a session'");
+      expect(events[2]?.server).to.be.oneOf(cluster.urls);
+      for await (const row of conn.stream("SELECT 1")) void row;
+      expect(events.slice(3).map((e) => e.statement.replace(/cratedb_fetch_\w+/, "c"))).to.deep.equal([
+        "DECLARE c NO SCROLL CURSOR WITH HOLD FOR SELECT 1", "FETCH 1000 FROM c", "CLOSE c"]);
+    }
+    await conn.close();
+  });
+
   it("onQuery counts attempts across a failover and reports errors", async () => {
     const events: QueryEvent[] = [];
     // backoffFactor > 0: the request goes on after every server failed once (1 ms, 2 ms later).
