@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { ConnectionError, NotSupportedError, ProgrammingError, Session, connect } from "cratedb-fetch";
-import { clusterPerSuite, nodesSeen, withCluster } from "./support/cluster.js";
-import type { ClusterHandle } from "./support/cluster-api.js";
-import { expectReject, expectThrow, notApplicable } from "./support/helpers.js";
+import { clusterPerSuite, nodesSeen, startCluster, withCluster } from "./support/cluster.js";
+import type { ClusterCerts, ClusterHandle } from "./support/cluster-api.js";
+import { expectReject, expectThrow, notApplicable, runtime } from "./support/helpers.js";
 import { NO_SESSIONS, sessionsHere, waitFor } from "./support/sessions.js";
 
 
@@ -198,3 +198,50 @@ describe("Sessions: requests pinned to one connection on one node", () => {
   });
 });
 
+
+describe("Sessions over TLS: the session socket takes the connection's TLS options", () => {
+  let tls: ClusterHandle | undefined;
+  let mtls: ClusterHandle | undefined;
+  const socketsWithTlsOptions = runtime === "node" || runtime === "deno" || runtime === "bun";
+  before(async function () {
+    if (!socketsWithTlsOptions) return;
+    tls = await startCluster({ tls: true });
+    mtls = await startCluster({ tls: true, clientCert: "required" });
+  });
+  after(async () => {
+    await tls?.close();
+    await mtls?.close();
+  });
+  beforeEach(function () {
+    if (!socketsWithTlsOptions) {
+      notApplicable(this, runtime === "browser" ? NO_SESSIONS : "TLS options are not supported here (NotSupportedError at connect); " +
+        "the lane's test CA is trusted only by a network-service binding, which cloudflare:sockets does not use");
+    }
+  });
+
+  it("verifies the node with caCert, refuses it without, and skips verification with verifySslCert: false", async () => {
+    const c = tls as ClusterHandle;
+    const certs = c.certs as ClusterCerts;
+    const ok = connect(c.urls, { caCert: certs.ca });
+    await ok.withSession(async (s) => {
+      await s.query("SET search_path TO over_tls");
+      expect((await s.query("SELECT current_schema")).rows).to.deep.equal([["over_tls"]]);
+    });
+    await ok.close();
+    const untrusted = connect(c.urls);
+    await expectReject(untrusted.withSession((s) => s.query("SELECT 1")), ConnectionError, /certificate|self[- ]signed|issuer/i);
+    await untrusted.close();
+    const unverified = connect(c.urls, { verifySslCert: false });
+    expect((await unverified.withSession((s) => s.query("SELECT 2"))).rows).to.deep.equal([[2]]);
+    await unverified.close();
+  });
+
+  it("presents the client certificate", async () => {
+    const c = mtls as ClusterHandle;
+    const certs = c.certs as ClusterCerts;
+    const conn = connect(c.urls, { caCert: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey });
+    for await (const row of conn.stream("SELECT * FROM generate_series(1, 3)", [], { batchSize: 2 })) expect(row).to.have.length(1);
+    expect((await c.cursors()).open).to.equal(0);
+    await conn.close();
+  });
+});
