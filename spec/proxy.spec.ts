@@ -175,4 +175,31 @@ describe(`Behind a real proxy (${proxy ?? "none"}): one URL, round robin over 3 
     expect(await rows(cluster, "px_idle")).to.deep.equal([[1]]);
     await conn.close();
   });
+
+  // CrateDB keeps a session per HTTP connection, so a session needs the proxy to keep one upstream connection
+  // per client connection. HAProxy does with `http-reuse never` (configs.ts); nginx cannot: without upstream
+  // keep-alive every request gets a new upstream connection, with it idle ones are shared between clients.
+  it("sessions: HAProxy (http-reuse never) keeps one upstream connection per session; nginx loses the session between requests", async () => {
+    const conn = connect(cluster.urls[0] as string);
+    const s = conn.session();
+    await s.query("SET search_path TO behind_proxy");
+    const schema = (await s.query("SELECT current_schema")).rows[0]?.[0];
+    const upstream = new Set((await cluster.requests()).map((r) => `${r.node}/${r.connection}`));
+    console.log(`      measured behind ${info.kind}: ${upstream.size} upstream connection(s) for one session; current_schema after SET: ${String(schema)}`);
+    if (info.kind === "haproxy") {
+      expect(schema).to.equal("behind_proxy");
+      expect(upstream.size).to.equal(1);
+      const ids: unknown[] = [];
+      for await (const [id] of conn.stream<[number]>("SELECT * FROM generate_series(1, 5)", [], { batchSize: 2 })) ids.push(id);
+      expect(ids).to.deep.equal([1, 2, 3, 4, 5]);
+    } else {
+      expect(schema, "the SET ran on another upstream connection").to.equal("doc");
+      expect(upstream.size).to.equal(2);
+      await expectReject((async () => {
+        for await (const row of conn.stream("SELECT * FROM generate_series(1, 5)", [], { batchSize: 2 })) void row;
+      })(), Error, /No cursor named/);
+    }
+    expect((await cluster.cursors()).open).to.equal(0);
+    await conn.close();
+  });
 });

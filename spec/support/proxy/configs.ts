@@ -148,6 +148,9 @@ defaults
   retries 2
   retry-on conn-failure
   option redispatch 1
+  # CrateDB keeps a SQL session per HTTP connection: never hand a client's request to a server connection
+  # another client used (the default, safe, would), so a client connection keeps its upstream connection.
+  http-reuse never
 ${l.routes.map((r, i) => frontend(`node${i}`, r.listen) + backend(`node${i}`, [serverLine(`n${i}`, r.node)])).join("\n")}
 ${frontend("balancer", l.balancer)}${backend("balancer", l.routes.map((r, i) => serverLine(`n${i}`, r.node)), "\n  balance roundrobin")}
 `;
