@@ -12,7 +12,7 @@ export {
 } from "./errors.js";
 export type { ConnectOptions, Logger, RequestOptions, RowMode } from "./options.js";
 export type { QueryEvent, QueryTraceContext } from "./trace.js";
-export { SqlFragment, SqlQuery, createSql, sql, type Queryable, type SqlFragmentTag, type SqlHelpers, type SqlStatement, type SqlTag } from "./sql.js";
+export { SqlFragment, SqlQuery, createSql, sql, type SqlTarget, type SqlFragmentTag, type SqlHelpers, type SqlStatement, type SqlTag } from "./sql.js";
 export type { BulkItem, BulkResult, SqlResult } from "./result.js";
 export { FetchTransport, TransportError, type FetchLike, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
 export { Converter, DataType, DefaultTypeConverter, type ColType, type ConvertFn } from "./types.js";

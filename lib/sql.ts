@@ -8,7 +8,7 @@ import type { RequestOptions } from "./options.js";
 import type { SqlResult } from "./result.js";
 
 /** Anything with `query()`: a `Connection`, a session, or your own wrapper. */
-export interface Queryable {
+export interface SqlTarget {
   query<R = unknown[]>(stmt: string, args?: unknown[], opts?: RequestOptions): Promise<SqlResult<R>>;
 }
 
@@ -64,12 +64,12 @@ function append(f: SqlFragment, out: SqlStatement): void {
  * It resolves to the `SqlResult` of `query()`.
  */
 export class SqlQuery<R = unknown[]> extends SqlFragment implements Promise<SqlResult<R>> {
-  private readonly target: Queryable;
+  private readonly target: SqlTarget;
   private readonly opts: RequestOptions | undefined;
   private running: Promise<SqlResult<R>> | undefined;
 
   /** @internal Use `conn.sql`. */
-  constructor(parts: readonly string[], values: readonly unknown[], target: Queryable, opts: RequestOptions | undefined) {
+  constructor(parts: readonly string[], values: readonly unknown[], target: SqlTarget, opts: RequestOptions | undefined) {
     super(parts, values);
     this.target = target;
     this.opts = opts;
@@ -176,7 +176,7 @@ const helpers: SqlHelpers = {
 };
 
 /** Builds `conn.sql` for anything with `query()`. */
-export function createSql(target: Queryable, opts?: RequestOptions): SqlTag {
+export function createSql(target: SqlTarget, opts?: RequestOptions): SqlTag {
   const tag = <R = unknown[]>(strings: TemplateStringsArray, ...values: unknown[]): SqlQuery<R> => {
     checkTemplate(strings);
     return new SqlQuery<R>(strings, values, target, opts);
