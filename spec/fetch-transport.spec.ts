@@ -59,9 +59,7 @@ describe("The fetch option and FetchTransport", () => {
   });
 
   it("times out a slow body and honours an abort", async () => {
-    // killOnAbort: false — the kill of the timed-out statement (a sys.jobs lookup on node 0) would race
-    // with the "hang" fault below and could take it, leaving the second query unhung (seen in the log).
-    const conn = connect([cluster.urls[0] as string], { fetch: countingFetch().fetch, timeout: 200, killOnAbort: false });
+    const conn = connect([cluster.urls[0] as string], { fetch: countingFetch().fetch, timeout: 200 });
     await cluster.fault({ node: 0, fault: { kind: "slow-body", delayMs: 150, chunks: 4 } });
     await expectReject(conn.query("SELECT 1"), ConnectionError, /timed out/);
     // Only the statement hangs: the timed-out query's kill (a sys.jobs lookup) may still be on its way.
