@@ -9,7 +9,7 @@
 import { ConnectionError, CrateDBError, ProgrammingError } from "./errors.js";
 import { Discovery } from "./discover.js";
 import type { ResolvedOptions } from "./options.js";
-import { basic } from "./resolve.js";
+import { ServerHeaders } from "./headers.js";
 import { ServerPool } from "./pool.js";
 import type { ServerEntry } from "./servers.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
@@ -95,7 +95,7 @@ export function backoffDelay(n: number, factor: number): number {
 
 export class Requester {
   readonly pool: ServerPool<ServerEntry>;
-  private readonly authByServer = new Map<ServerEntry, string | undefined>();
+  private readonly headers: ServerHeaders;
 
   private readonly redact: (text: string) => string;
   /** Node discovery, when the `discover` option is on. */
@@ -103,6 +103,7 @@ export class Requester {
 
   constructor(private readonly opts: ResolvedOptions, private readonly transport: Transport) {
     this.redact = (text) => opts.redactor.redact(text);
+    this.headers = new ServerHeaders(opts);
     this.discovery = opts.discover === undefined ? undefined : new Discovery(this, opts, opts.discover.intervalMs);
     this.pool = new ServerPool(opts.servers, opts.retryInterval, Date.now, (event) => {
       const warn = opts.logger.warn;
@@ -110,53 +111,6 @@ export class Requester {
       if (event.type === "removed") warn.call(opts.logger, `server removed: ${event.server.url} (${opts.redactor.redact(event.reason)})`);
       else warn.call(opts.logger, `server restored: ${event.server.url}`);
     });
-  }
-
-  /** The Authorization value for a server: option credentials beat URL credentials. */
-  private auth(server: ServerEntry): string | undefined {
-    if (this.authByServer.has(server)) return this.authByServer.get(server);
-    const o = this.opts;
-    let value: string | undefined;
-    if (o.jwtToken !== undefined) value = `Bearer ${o.jwtToken}`;
-    else if (o.username !== undefined) value = `Basic ${basic(o.username, o.password ?? "")}`;
-    else if (server.username !== undefined) value = `Basic ${basic(server.username, o.password ?? server.password ?? "")}`;
-    this.authByServer.set(server, value);
-    return value;
-  }
-
-  // Merged request headers per server, per headers object of the caller (constants for SQL).
-  private readonly headerCache = new WeakMap<object, Map<ServerEntry, Record<string, string>>>();
-
-  /** The headers of a request to a server (shared: copy before changing). */
-  private headersFor(server: ServerEntry, spec: RequestSpec): Record<string, string> {
-    let byServer = this.headerCache.get(spec.headers);
-    const cached = byServer?.get(server);
-    if (cached !== undefined && spec.schema) return cached;
-    const h: Record<string, string> = { ...this.opts.headers, ...spec.headers };
-    const auth = this.auth(server);
-    if (auth !== undefined) h.authorization = auth;
-    if (spec.schema && this.opts.schema !== undefined) h["default-schema"] = this.opts.schema;
-    if (spec.schema) {
-      if (byServer === undefined) this.headerCache.set(spec.headers, (byServer = new Map()));
-      byServer.set(server, h);
-    }
-    return h;
-  }
-
-
-  // The URL of each (server, path): the same string object every time, so that the transport's
-  // per-URL cache finds it without hashing a freshly concatenated string on every request.
-  private readonly urls = new WeakMap<ServerEntry, Map<string, string>>();
-
-  private urlFor(server: ServerEntry, path: string): string {
-    let byPath = this.urls.get(server);
-    if (byPath === undefined) this.urls.set(server, (byPath = new Map()));
-    let url = byPath.get(path);
-    if (url === undefined) {
-      if (byPath.size >= 64) byPath.clear(); // blob paths vary: keep it small
-      byPath.set(path, (url = server.url + path));
-    }
-    return url;
   }
 
   /** Every server: the configured ones, then the discovered ones. */
@@ -241,9 +195,9 @@ export class Requester {
 
   /** One attempt, following redirects (pinned to their targets). */
   private async follow(server: ServerEntry, spec: RequestSpec): Promise<Answer> {
-    let url = this.urlFor(server, spec.path);
+    let url = this.headers.url(server, spec.path);
     let origin = server.url;
-    let headers = this.headersFor(server, spec);
+    let headers = this.headers.for(server, spec.headers, spec.schema);
     for (let hops = 0; ; hops++) {
       let res: TransportResponse;
       try {

@@ -8,7 +8,6 @@ import type * as FsModule from "node:fs";
 import type * as HttpModule from "node:http";
 import type * as HttpsModule from "node:https";
 import type { Socket } from "node:net";
-import type * as StreamModule from "node:stream";
 import type * as TlsModule from "node:tls";
 import type * as CryptoModule from "node:crypto";
 import type * as ZlibModule from "node:zlib";
@@ -16,6 +15,7 @@ import { InterfaceError } from "../errors.js";
 import { PinnedTransport } from "../http1.js";
 import { builtin } from "./node-builtin.js";
 import { nodeSocketOpener } from "./node-socket.js";
+import { webStream } from "./node-stream.js";
 import type { Platform, TlsSocketOptions } from "../options.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
 
@@ -345,49 +345,4 @@ function contentEncoding(res: HttpModule.IncomingMessage): string | undefined {
     if (name.length === 16 && name.toLowerCase() === "content-encoding") return raw[i + 1];
   }
   return undefined;
-}
-
-/** Bytes a blob stream reads ahead of its consumer. */
-const STREAM_READ_AHEAD = 64 * 1024;
-
-/**
- * The response body as a web stream that reads from the socket only as fast as it is consumed. (Node 20's
- * `Readable.toWeb` counts chunks, not bytes, and reads up to 65 536 chunks ahead: a slow consumer of a large blob
- * would end up holding most of it; nodejs/node#46347, #47128.) A body cut short errors the stream.
- */
-function webStream(res: HttpModule.IncomingMessage, decoder: StreamModule.Transform | undefined): ReadableStream<Uint8Array> {
-  const source = decoder ?? res;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const broken = (err: unknown): void => {
-        try {
-          controller.error(err instanceof Error ? err : new TransportError("response body incomplete: connection closed", true, "ECONNRESET"));
-        } catch { /* already closed or errored */ }
-        decoder?.destroy();
-      };
-      source.on("data", (chunk: Uint8Array) => {
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 0) <= 0) source.pause();
-      });
-      source.once("end", () => {
-        if (!res.complete) return broken(undefined);
-        try { controller.close(); } catch { /* cancelled */ }
-      });
-      source.once("error", broken);
-      if (decoder !== undefined) {
-        res.once("error", broken);
-        res.pipe(decoder);
-      }
-      res.once("close", () => {
-        if (!res.complete) broken(undefined);
-      });
-    },
-    pull() {
-      source.resume();
-    },
-    cancel() {
-      res.destroy();
-      decoder?.destroy();
-    },
-  }, { highWaterMark: STREAM_READ_AHEAD, size: (chunk) => chunk.byteLength });
 }
