@@ -96,7 +96,8 @@ export class Connection extends Queryable {
     this.ensureOpen();
     if (this.transport.pin === undefined) {
       throw new NotSupportedError("Sessions need every request on one HTTP connection (CrateDB keeps a session per connection), " +
-        "and with a custom 'fetch' option the library cannot pin requests to a connection");
+        "and requests made through a custom 'fetch' option (or plain fetch on a runtime this package has no entry for) " +
+        "cannot be pinned to a connection");
     }
     const session = new Session(this.options, this.requester, this.canceller, this.transport.pin(), this);
     this.sessions.add(session);

@@ -2,14 +2,13 @@
  * What Connection and Session share: where a statement goes (the pool, or a session's socket),
  * how it is encoded and marked for cancellation, and query/bulk/cursor/stream on top of that.
  */
-import { withMarker, uuid, type Canceller } from "./cancel.js";
+import { CancelScope, withMarker, type Canceller } from "./cancel.js";
 import { Cursor } from "./cursor.js";
-import { ConnectionError, InterfaceError } from "./errors.js";
+import { InterfaceError } from "./errors.js";
 import { encodeBody } from "./json.js";
 import type { RequestOptions, ResolvedOptions } from "./options.js";
 import { checkTimeout } from "./resolve.js";
 import type { Answer, Requester, RequestSpec, SessionLink } from "./request.js";
-import type { ServerEntry } from "./servers.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
 import { createSql, type SqlTag } from "./sql.js";
 import { isReadOnly } from "./statements.js";
@@ -41,12 +40,6 @@ export function checkRequestOptions<T extends RequestOptions>(opts: T | undefine
 
 function checkStatement(stmt: unknown): asserts stmt is string {
   if (typeof stmt !== "string" || stmt.trim() === "") throw new InterfaceError("The statement must be a non-empty string");
-}
-
-function gaveUp(err: unknown, signal: AbortSignal | undefined): string | undefined {
-  if (signal?.aborted) return "aborted";
-  if (err instanceof ConnectionError && /timed out/.test(err.message)) return "timed out";
-  return undefined;
 }
 
 /** Runs SQL: the part of Connection that a Session shares. */
@@ -83,44 +76,27 @@ export abstract class Queryable {
     this.ensureOpen();
     checkStatement(stmt);
     const cancellable = this.options.killOnAbort && (opts.signal !== undefined || (opts.timeout ?? this.options.timeout) !== undefined);
-    if (!cancellable) return this.send(stmt, encodeBody({ stmt, ...payload }), opts, undefined);
-    let id = uuid();
-    const sent: { spec?: RequestSpec } = {};
-    // An attempt that timed out is killed at once, and a retry (a read, on the next node) carries a new
-    // marker, so that the kill cannot hit it. A gzipped body keeps its marker: killed when the request gives up.
-    const onAttemptTimeout = (server: ServerEntry): void => {
-      const spec = sent.spec as RequestSpec;
-      if (typeof spec.body !== "string") return;
-      this.canceller.kill(id, server, "timed out");
-      const next = uuid();
-      spec.body = spec.body.replace(id, next);
-      id = next;
-    };
-    return this.send(stmt, encodeBody({ stmt: withMarker(stmt, id), ...payload }), opts, sent, onAttemptTimeout).catch((err: unknown) => {
-      const why = gaveUp(err, opts.signal);
-      const server = sent.spec?.lastServer;
-      // No server: aborted before any attempt started, nothing to kill. A timed-out text body: killed above.
-      const killed = why === "timed out" && typeof sent.spec?.body === "string";
-      if (why !== undefined && server !== undefined && !killed) this.canceller.kill(id, server, why);
+    if (!cancellable) return this.send(stmt, encodeBody({ stmt, ...payload }), opts);
+    const scope = new CancelScope(this.canceller);
+    return this.send(stmt, encodeBody({ stmt: withMarker(stmt, scope.id), ...payload }), opts, scope).catch((err: unknown) => {
+      scope.gaveUp(opts.signal);
       throw err;
     });
   }
 
-  /** Sends the body, gzipped when the `compress` threshold says so; `sent.spec` receives the request's spec. */
-  private send(stmt: string, body: string, opts: RequestOptions, sent: { spec?: RequestSpec } | undefined,
-    onAttemptTimeout?: (server: ServerEntry) => void): Promise<Answer> {
+  /** Sends the body, gzipped when the `compress` threshold says so; a cancellable one under its scope. */
+  private send(stmt: string, body: string, opts: RequestOptions, scope?: CancelScope): Promise<Answer> {
     const threshold = this.options.compress;
     if (threshold !== false) {
       const bytes = encoder.encode(body);
       if (bytes.byteLength >= threshold) {
-        return gzip(bytes).then((gz) => this.requester.send(this.spec(stmt, gz, GZIP_JSON_HEADERS, opts, sent, onAttemptTimeout)));
+        return gzip(bytes).then((gz) => this.requester.send(this.spec(stmt, gz, GZIP_JSON_HEADERS, opts, scope)));
       }
     }
-    return this.requester.send(this.spec(stmt, body, JSON_HEADERS, opts, sent, onAttemptTimeout));
+    return this.requester.send(this.spec(stmt, body, JSON_HEADERS, opts, scope));
   }
 
-  private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: RequestOptions,
-    sent: { spec?: RequestSpec } | undefined, onAttemptTimeout: ((server: ServerEntry) => void) | undefined): RequestSpec {
+  private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: RequestOptions, scope: CancelScope | undefined): RequestSpec {
     const spec: RequestSpec = {
       method: "POST", path: this.options.errorTrace ? "/_sql?types=true&error_trace=true" : "/_sql?types=true",
       body, headers, retrySafe: isReadOnly(stmt), schema: true,
@@ -129,8 +105,7 @@ export abstract class Queryable {
     if (opts.timeout !== undefined) spec.timeout = opts.timeout;
     const link = this.link;
     if (link !== undefined) spec.session = link;
-    if (sent !== undefined) sent.spec = spec;
-    if (onAttemptTimeout !== undefined) spec.onAttemptTimeout = onAttemptTimeout;
+    scope?.attach(spec);
     return spec;
   }
 

@@ -24,19 +24,26 @@ export function isReadOnly(stmt: string): boolean {
 
 const verdicts = new Map<string, boolean>();
 
+/** The statement without literals, comments and opening parentheses, which must not influence classification. */
+function code(stmt: string): string {
+  return stmt.replace(NOISE, " ").replace(/^[\s(]+/, "");
+}
+
+const firstWord = (code: string): string | undefined => /^[A-Za-z]+/.exec(code)?.[0]?.toUpperCase();
+
 /** The statement's first keyword in upper case (comments, literals and opening parentheses skipped). */
 export function leadingKeyword(stmt: string): string | undefined {
-  return /^[A-Za-z]+/.exec(stmt.replace(NOISE, " ").replace(/^[\s(]+/, ""))?.[0]?.toUpperCase();
+  return firstWord(code(stmt));
 }
 
 function classify(stmt: string): boolean {
-  const code = stmt.replace(NOISE, " ").replace(/^[\s(]+/, "");
-  const first = /^[A-Za-z]+/.exec(code)?.[0]?.toUpperCase();
+  const text = code(stmt);
+  const first = firstWord(text);
   if (first === "SHOW" || first === "SET" || first === "RESET" || first === "BEGIN" || first === "COMMIT") return true;
   if (first !== "SELECT" && first !== "VALUES" && first !== "WITH" && first !== "EXPLAIN") return false;
   // EXPLAIN ANALYZE executes; anything with a write keyword is treated as a write.
-  if (first === "EXPLAIN" && /^EXPLAIN\s+(\(|ANALY[SZ]E)/i.test(code)) return false;
-  return !WRITE_WORDS.test(code);
+  if (first === "EXPLAIN" && /^EXPLAIN\s+(\(|ANALY[SZ]E)/i.test(text)) return false;
+  return !WRITE_WORDS.test(text);
 }
 
 const NAMED = /%\(([^)]+)\)s/g;

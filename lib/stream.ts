@@ -9,9 +9,8 @@ import { uuid } from "./cancel.js";
 import { InterfaceError, ProgrammingError } from "./errors.js";
 import type { RequestOptions, RowMode } from "./options.js";
 import { checkRequestOptions, type Queryable } from "./queryable.js";
-import { toSqlResult, type SqlResult } from "./result.js";
+import type { SqlResult } from "./result.js";
 import { leadingKeyword } from "./statements.js";
-import { traced } from "./trace.js";
 import type { ColType } from "./types.js";
 
 /** Options of `stream()`. */
@@ -117,14 +116,11 @@ export class RowStream<R = unknown[]> implements AsyncIterable<R> {
     }
   }
 
-  /** Sends one statement of the stream on its session (traced like any query) and decodes the answer. */
+  /** Sends one statement of the stream through the session's `query()` (so it is traced like any query). */
   private async send(stmt: string, args: unknown[] | undefined, rowMode: RowMode): Promise<SqlResult<R>> {
-    const runner = (this.host as StreamHost).runner;
-    const o = runner.options;
     this.inFlight = true;
     try {
-      return await traced(o, stmt, args?.length ?? 0, undefined, () => runner.runSql(stmt, args === undefined ? {} : { args }, this.opts),
-        (answer) => toSqlResult<R>(answer, o, o.converter, rowMode));
+      return await (this.host as StreamHost).runner.query<R>(stmt, args, { ...this.opts, rowMode });
     } finally {
       this.inFlight = false;
     }
@@ -168,9 +164,7 @@ export class RowStream<R = unknown[]> implements AsyncIterable<R> {
     try {
       // With a request in flight the socket is being torn down (abort): the cursor goes with it.
       if (this.declared && !this.inFlight && !host.runner.closed) {
-        const opts: RequestOptions = this.opts.timeout === undefined ? {} : { timeout: this.opts.timeout };
-        const o = host.runner.options;
-        await traced(o, `CLOSE ${this.name}`, 0, undefined, () => host.runner.runSql(`CLOSE ${this.name}`, {}, opts), (answer) => toSqlResult(answer, o, undefined, "array"));
+        await host.runner.query(`CLOSE ${this.name}`, undefined, this.opts.timeout === undefined ? {} : { timeout: this.opts.timeout });
       }
     } catch {
       // The session is lost or closed: the server dropped the cursor with its connection.

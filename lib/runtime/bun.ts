@@ -17,9 +17,8 @@
 import { readFileSync } from "node:fs";
 import type { Platform, ResolvedOptions } from "../options.js";
 import { FetchTransport, type FetchLike, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
-import { PinnedTransport } from "../http1.js";
 import { NodeTransport } from "./node.js";
-import { nodeSocketOpener } from "./node-socket.js";
+import { nodeSessions } from "./node-socket.js";
 
 const TLS1_0 = 0x0301;
 const TLS1_2 = 0x0303;
@@ -110,12 +109,12 @@ export function bunTransport(o: ResolvedOptions): Transport {
     if (!o.verifySslCert) tls.rejectUnauthorized = false;
     // idleTimeout is in seconds (measured: 1–4 close at Bun's 8 s tick, 10 at 16 s, 300 not within 20 s).
     const session = new Session({ keepAlive: { idleTimeout: IDLE_SOCKET_MS / 1000, maxIdleSockets: 256 }, tls });
-    return new SessionTransport(session, () => new PinnedTransport(nodeSocketOpener(o)));
+    return new SessionTransport(session, nodeSessions(o));
   }
   const tls: Record<string, unknown> = { minVersion: TLS1_0 };
   if (o.caCert !== undefined) tls.ca = o.caCert;
   if (o.certFile !== undefined) tls.cert = o.certFile;
   if (o.keyFile !== undefined) tls.key = o.keyFile;
   if (!o.verifySslCert) tls.rejectUnauthorized = false;
-  return new FetchTransport(undefined, { init: { tls }, pin: () => new PinnedTransport(nodeSocketOpener(o)) });
+  return new FetchTransport(undefined, { init: { tls }, pin: nodeSessions(o) });
 }

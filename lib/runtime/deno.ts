@@ -15,9 +15,8 @@
 import { InterfaceError } from "../errors.js";
 import type { Platform, ResolvedOptions } from "../options.js";
 import { FetchTransport, type Transport } from "../transport.js";
-import { PinnedTransport } from "../http1.js";
 import { NodeTransport } from "./node.js";
-import { nodeSocketOpener } from "./node-socket.js";
+import { nodeSessions } from "./node-socket.js";
 
 interface DenoHttpClient { close(): void }
 interface DenoApi {
@@ -65,7 +64,7 @@ export function denoTransport(o: ResolvedOptions): Transport {
   return new FetchTransport(undefined, {
     init: { client: reads }, initForWrites: { client: writes },
     // Deno's fetch cannot pin a request to a connection: sessions use node:net/node:tls sockets.
-    pin: () => new PinnedTransport(nodeSocketOpener(o)),
+    pin: nodeSessions(o),
     onClose: () => {
       reads.close();
       writes.close();

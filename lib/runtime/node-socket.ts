@@ -5,10 +5,10 @@
  */
 import type * as NetModule from "node:net";
 import type * as TlsModule from "node:tls";
-import type { ByteSocket, SocketOpener } from "../http1.js";
+import { PinnedTransport, type ByteSocket, type SocketOpener } from "../http1.js";
 import type { TlsSocketOptions } from "../options.js";
-import { toTransportError, TransportError } from "../transport.js";
-import { builtin } from "./node.js";
+import { toTransportError, TransportError, type Transport } from "../transport.js";
+import { builtin } from "./node-builtin.js";
 
 const DEFAULT_KEEPIDLE_MS = 60_000;
 // Pause the socket when this many bytes wait unread (a slow consumer of a large FETCH).
@@ -111,4 +111,10 @@ export function nodeSocketOpener(o: TlsSocketOptions): SocketOpener {
     }
     socket.once("error", failed);
   });
+}
+
+/** The `pin()` of the Node, Bun and Deno transports: each session on a socket of its own. */
+export function nodeSessions(o: TlsSocketOptions): () => Transport {
+  const open = nodeSocketOpener(o);
+  return () => new PinnedTransport(open);
 }

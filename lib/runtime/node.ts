@@ -12,9 +12,8 @@ import type * as TlsModule from "node:tls";
 import type * as CryptoModule from "node:crypto";
 import type * as ZlibModule from "node:zlib";
 import { InterfaceError } from "../errors.js";
-import { PinnedTransport } from "../http1.js";
 import { builtin } from "./node-builtin.js";
-import { nodeSocketOpener } from "./node-socket.js";
+import { nodeSessions } from "./node-socket.js";
 import { webStream } from "./node-stream.js";
 import type { Platform, TlsSocketOptions } from "../options.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
@@ -53,7 +52,6 @@ interface Target {
 
 // node:https (with tls), zlib, stream and crypto cost ~20 ms to load: load them when first needed,
 // so that importing the package stays cheap for plain-http users (see node-builtin.ts).
-export { builtin };
 const lazy = <T>(id: string): (() => T) => {
   let mod: T | undefined;
   return () => (mod ??= builtin(id) as T);
@@ -133,8 +131,9 @@ export class NodeTransport implements Transport {
   private readonly freshSocketsForWrites: boolean;
 
   /** `freshSocketsForWrites`: send non-idempotent requests on a new socket each (see runtime/deno.ts). */
-  constructor(private readonly opts: TlsSocketOptions, extra: { freshSocketsForWrites?: boolean } = {}) {
+  constructor(opts: TlsSocketOptions, extra: { freshSocketsForWrites?: boolean } = {}) {
     this.freshSocketsForWrites = extra.freshSocketsForWrites === true;
+    this.pin = nodeSessions(opts);
     this.base = {
       keepAlive: true,
       keepAliveMsecs: opts.socketTcpKeepidle ?? DEFAULT_KEEPIDLE_MS,
@@ -298,9 +297,7 @@ export class NodeTransport implements Transport {
   }
 
   /** A transport on one socket of its own, for a session. */
-  pin(): Transport {
-    return new PinnedTransport(nodeSocketOpener(this.opts));
-  }
+  readonly pin: () => Transport;
 
   async close(): Promise<void> {
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
