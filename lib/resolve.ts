@@ -93,6 +93,12 @@ function pem(v: string | undefined, key: string, platform: Platform): string | u
   try {
     return platform.readFile(v);
   } catch (err) {
+    // A keyFile value that is not PEM may be key material in another form: never echo it (nor the
+    // file error, which quotes the path), only the error code.
+    if (key === "keyFile") {
+      const code = (err as { code?: unknown } | null)?.code;
+      throw new InterfaceError(`Option 'keyFile' is neither PEM text (-----BEGIN …) nor a readable file${typeof code === "string" ? ` (${code})` : ""}`);
+    }
     throw new InterfaceError(`Option '${key}': cannot read file '${v}' (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
 }
