@@ -220,12 +220,31 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
   resolved.caCert = pem(resolved.caCert, "caCert", platform);
   resolved.certFile = pem(resolved.certFile, "certFile", platform);
   resolved.keyFile = pem(resolved.keyFile, "keyFile", platform);
-  const secrets = [password, jwtToken, headers.authorization, resolved.keyFile];
+  const secrets = [password, jwtToken, resolved.keyFile, ...authorizationSecrets(headers.authorization)];
   for (const s of servers) secrets.push(s.password);
   if (username !== undefined) secrets.push(basic(username, password ?? ""));
   for (const s of servers) if (s.username !== undefined) secrets.push(basic(s.username, s.password ?? ""));
   resolved.redactor = new Redactor(secrets);
   return resolved;
+}
+
+/**
+ * The secrets in an `Authorization` header option: the value, its credential without the scheme (a
+ * server may echo a bare token) and, for Basic, the decoded `user:password` and the password.
+ */
+function authorizationSecrets(value: string | undefined): Array<string | undefined> {
+  if (value === undefined) return [];
+  const credential = value.replace(/^\s*\S+\s+/, "").trim();
+  const out = [value, credential];
+  if (/^\s*basic\s/i.test(value)) {
+    try {
+      const decoded = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(credential), (c) => c.charCodeAt(0)));
+      out.push(decoded, decoded.slice(decoded.indexOf(":") + 1));
+    } catch {
+      // not base64 or not UTF-8: the value itself is redacted
+    }
+  }
+  return out;
 }
 
 /** The base64 of `user:password` as sent in a Basic header (UTF-8). */

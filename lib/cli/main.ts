@@ -32,6 +32,21 @@ function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
+/**
+ * A command-line error without the text of an argument: node:util's quotes a stray argument, which
+ * may be a piece of a password (an unquoted space in --hosts "http://u:p w@h" leaves "w@h" behind).
+ */
+function argumentError(err: unknown, argv: string[]): string {
+  const code = (err as { code?: unknown }).code;
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    return "Unexpected argument (not shown: it may hold a secret): this command takes no positional arguments. " +
+      "Quote the SQL after -c, and a URL that holds spaces";
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  // Unknown options and missing values name only the option, never a value.
+  return argv.some((a) => a.length >= 4 && !a.startsWith("-") && message.includes(a)) ? "Invalid arguments" : message;
+}
+
 async function runOne(conn: Connection, stmt: string, format: Format, io: Io): Promise<boolean> {
   try {
     const res = await conn.query(stmt.replace(/;\s*$/, ""));
@@ -93,13 +108,15 @@ export async function main(argv: string[], env: Record<string, string | undefine
       },
     }));
   } catch (err) {
-    io.err(`${(err as Error).message}\n\n${USAGE}`);
+    io.err(`${argumentError(err, argv)}\n\n${USAGE}`);
     return 2;
   }
   if (values.help) return io.out(USAGE), 0;
   const format = values.format as Format;
   if (!["table", "json", "csv"].includes(format)) return io.err(`--format must be table, json or csv\n\n${USAGE}`), 2;
-  const hosts = values.hosts ?? (env.CRATEDB_URL ? env.CRATEDB_URL.split(/\s+/).filter(Boolean) : undefined);
+  // $CRATEDB_URL goes to connect() as the string it is: connect() splits it on whitespace by its own rules
+  // (which refuse a list that a space in a password could have split, instead of showing a piece of it).
+  const hosts: string | string[] | undefined = values.hosts ?? (env.CRATEDB_URL?.trim() ? env.CRATEDB_URL : undefined);
   const onQuery = (e: QueryEvent): void => io.err(`-- ${e.server ?? "no server"}: ${e.durationMs.toFixed(1)} ms` +
     `${e.serverDurationMs !== undefined ? ` (server ${e.serverDurationMs} ms)` : ""}, ${Math.max(0, (e.attempt ?? 1) - 1)} retries` +
     `${e.rowcount !== undefined ? `, rowcount ${e.rowcount}` : ""}`);
@@ -107,7 +124,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   try {
     conn = connect(hosts, {
       ...(values.username !== undefined ? { username: values.username } : {}),
-      ...(env.CRATEDB_PASSWORD !== undefined && (values.username !== undefined || (hosts ?? []).some((h) => h.includes("@")))
+      ...(env.CRATEDB_PASSWORD !== undefined && (values.username !== undefined || [hosts ?? []].flat().some((h) => h.includes("@")))
         ? { password: env.CRATEDB_PASSWORD } : {}),
       ...(values.schema !== undefined ? { schema: values.schema } : {}),
       ...(values.verbose ? { onQuery } : {}),
