@@ -83,6 +83,22 @@ describe("Server-side cancellation: an aborted or timed-out statement is killed 
     });
   });
 
+  it("with compress, a read that timed out on one node is killed there at once although its retry on the next node succeeds", async () => {
+    await withCluster({ nodes: 2 }, async (two) => {
+      const conn = connect(two.urls, { timeout: 300, retryOnTimeout: true, compress: true });
+      await two.fault({ node: 0, fault: { kind: "job", ms: 5_000 }, stmt: "gz_retried" });
+      expect((await conn.query("SELECT 'gz_retried'")).rows).to.deep.equal([["gz_retried"]]);
+      const job = await waitForKill(two, "gz_retried");
+      const sent = (await two.requests()).filter((r) => r.body.includes("gz_retried"));
+      expect(sent.map((r) => r.node)).to.deep.equal([0, 1]);
+      expect(sent.every((r) => r.headers["content-encoding"] === "gzip"), "both attempts gzipped").to.equal(true);
+      const markers = sent.map((r) => MARKER.exec((JSON.parse(r.body) as { stmt: string }).stmt)?.[1]);
+      expect(markers[1]).to.be.a("string").and.not.equal(markers[0]);
+      expect((await two.kills()).map((k) => k.jobId)).to.deep.equal([job.id]);
+      await conn.close();
+    });
+  });
+
   it("a statement without signal or timeout is sent byte for byte unchanged", async () => {
     const conn = connect(urls);
     await conn.query("SELECT ? -- trailing comment", [1]);
