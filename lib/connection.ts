@@ -99,7 +99,7 @@ export class Connection extends Queryable {
   session(): Session {
     this.ensureOpen();
     const pin = this.ensurePinnable();
-    const session = new Session(this.options, this.requester, this.canceller, pin(), this);
+    const session = new Session(this.options, this.requester, this.canceller, pin, this);
     this.sessions.add(session);
     return session;
   }

@@ -52,7 +52,10 @@ export interface RequestSpec {
  * that socket, and a broken socket loses the session for good.
  */
 export interface SessionLink {
-  readonly transport: Transport;
+  /** The socket's transport; replaced (see `rebind`) only while no request has reached a node. */
+  transport: Transport;
+  /** Drops the socket of an unbound session (its node refused the request) for a fresh one. */
+  rebind(): void;
   /** The node, once a request reached it. */
   server: ServerEntry | undefined;
   /** Set when the session's socket broke: every later request rejects with it. */
@@ -142,8 +145,14 @@ export class Requester {
       attempt++;
       try {
         const answer = await this.follow(server, spec);
-        if (session !== undefined) session.server = server;
-        if (!FAILOVER_STATUS.has(answer.status)) return ((answer.attempt = attempt), answer);
+        const failover = FAILOVER_STATUS.has(answer.status);
+        if (session !== undefined && session.server === undefined) {
+          // A session binds to the first node that answers; one that answered 503/509 (or a gateway
+          // status for a read) did not run the request: the session moves on, on a new socket.
+          if (!failover || (GATEWAY_STATUS.has(answer.status) && !spec.retrySafe)) session.server = server;
+          else session.rebind();
+        }
+        if (!failover) return ((answer.attempt = attempt), answer);
         void answer.stream?.cancel().catch(() => undefined);
         const why = `${answer.status} ${answer.statusText}`.trim();
         if (GATEWAY_STATUS.has(answer.status) && !spec.retrySafe) {
