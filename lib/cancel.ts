@@ -83,17 +83,17 @@ export class Canceller {
 
 /**
  * One cancellable statement: its marker, the request carrying it, and what to kill when it gives up.
- * An attempt that timed out is killed at once and its retry (a read, on the next node) gets a new
- * marker, so that the kill cannot reach the retry; a gzipped body keeps its marker (it cannot be
- * rewritten in place) and its jobs are killed when the whole request gives up.
+ * An attempt that timed out after it was sent is killed at once, and a retry (a read with
+ * `retryOnTimeout`, on the next node) gets a new marker so that the kill cannot reach it; a gzipped
+ * body is compressed again with the new marker.
  */
 export class CancelScope {
   /** The marker of the attempt being sent. */
   id: string = uuid();
   private spec: RequestSpec | undefined;
-  private timedOutOn: ServerEntry | undefined;
 
-  constructor(private readonly canceller: Canceller) {}
+  /** `render` makes the request body for a marker (the statement with it, gzipped when compressed). */
+  constructor(private readonly canceller: Canceller, private readonly render: (id: string) => Uint8Array | string | Promise<Uint8Array | string>) {}
 
   /** Follows `spec`: the request loop reports its attempts' timeouts here. */
   attach(spec: RequestSpec): void {
@@ -101,24 +101,15 @@ export class CancelScope {
     spec.onAttemptTimeout = (server) => this.attemptTimedOut(spec, server);
   }
 
-  private attemptTimedOut(spec: RequestSpec, server: ServerEntry): void {
-    if (typeof spec.body !== "string") {
-      this.timedOutOn = server;
-      return;
-    }
+  private async attemptTimedOut(spec: RequestSpec, server: ServerEntry): Promise<void> {
     this.canceller.kill(this.id, server, "timed out");
-    const next = uuid();
-    spec.body = spec.body.replace(this.id, next);
-    this.id = next;
+    this.id = uuid();
+    spec.body = await this.render(this.id);
   }
 
   /** The request rejected: kill what may still run (nothing when it was aborted before any attempt). */
   gaveUp(signal: AbortSignal | undefined): void {
     const server = this.spec?.lastServer;
-    if (signal?.aborted) {
-      if (server !== undefined) this.canceller.kill(this.id, server, "aborted");
-    } else if (this.timedOutOn !== undefined) {
-      this.canceller.kill(this.id, this.timedOutOn, "timed out");
-    }
+    if (signal?.aborted && server !== undefined) this.canceller.kill(this.id, server, "aborted");
   }
 }

@@ -76,10 +76,14 @@ export class Connection extends Queryable {
     return undefined;
   }
 
-  /** @internal Each stream of a Connection runs on a session of its own (no socket until it is iterated). */
+  /** @internal Each stream of a Connection runs on a session of its own, made when it is iterated. */
   protected streamHost(): () => StreamHost {
-    const session = this.session();
-    return () => ({ runner: session, release: () => session.close() });
+    // The session is made when iteration starts: a stream that is rejected or never iterated holds none.
+    this.ensurePinnable();
+    return () => {
+      const session = this.session();
+      return { runner: session, release: () => session.close() };
+    };
   }
 
   /**
@@ -96,14 +100,19 @@ export class Connection extends Queryable {
    */
   session(): Session {
     this.ensureOpen();
+    const pin = this.ensurePinnable();
+    const session = new Session(this.options, this.requester, this.canceller, pin, this);
+    this.sessions.add(session);
+    return session;
+  }
+
+  private ensurePinnable(): () => Transport {
     if (this.transport.pin === undefined) {
       throw new NotSupportedError("Sessions need every request on one HTTP connection (CrateDB keeps a session per connection), " +
         "and requests made through a custom 'fetch' option (or plain fetch on a runtime this package has no entry for) " +
         "cannot be pinned to a connection");
     }
-    const session = new Session(this.options, this.requester, this.canceller, this.transport.pin(), this);
-    this.sessions.add(session);
-    return session;
+    return () => (this.transport.pin as () => Transport)();
   }
 
   /**

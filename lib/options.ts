@@ -26,7 +26,12 @@ export interface ConnectOptions {
   jwtToken?: string;
   /** Default schema, sent as the `Default-Schema` header on every SQL request. Python: `schema`. */
   schema?: string;
-  /** Per-attempt timeout in ms, from connecting to the last byte of the body. @default none */
+  /**
+   * Per-attempt timeout in ms, from the call to the last byte of the body: connecting, waiting in a queue,
+   * sending and reading. An expiry while connecting fails over; after sending, the statement ran out of
+   * time: its job is killed (`killOnAbort`), the server stays in the rotation and the request is not re-sent
+   * (see `retryOnTimeout`). Python: `timeout` (s). @default none
+   */
   timeout?: number;
   /** Retry delays: 1st retry at once, then `f, 2f, 4f, …` ms, each capped at 120 000. Python: `backoff_factor`. @default 0 */
   backoffFactor?: number;
@@ -78,6 +83,14 @@ export interface ConnectOptions {
    * @default true
    */
   killOnAbort?: boolean;
+  /**
+   * Re-send a read-only statement to the next server when its `timeout` expired after it was sent
+   * (its job is killed first, with `killOnAbort`). Off by default: a statement that runs out of time
+   * usually runs out of time on every node, and the cluster would run it again. A timeout while
+   * connecting always fails over; writes are never re-sent. Not in Python.
+   * @default false
+   */
+  retryOnTimeout?: boolean;
   /** Receives "server removed"/"server restored" warnings and per-request debug lines. @default silent */
   logger?: Logger;
   /**
@@ -156,6 +169,7 @@ export interface ResolvedOptions extends TlsSocketOptions {
   headers: Record<string, string>;
   logger: Logger;
   killOnAbort: boolean;
+  retryOnTimeout: boolean;
   /** Node discovery, or undefined when off. */
   discover: { intervalMs: number } | undefined;
   redactor: Redactor;

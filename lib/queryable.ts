@@ -12,7 +12,7 @@ import { checkTimeout } from "./resolve.js";
 import type { Answer, Requester, RequestSpec, SessionLink } from "./request.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
 import { createSql, type SqlTag } from "./sql.js";
-import { isReadOnly } from "./statements.js";
+import { endsInCode, isReadOnly } from "./statements.js";
 import { traced } from "./trace.js";
 import { RowStream, type StreamHost, type StreamOptions } from "./stream.js";
 import type { Converter } from "./types.js";
@@ -77,25 +77,36 @@ export abstract class Queryable {
   runSql(stmt: string, payload: { args?: unknown[]; bulk_args?: unknown[][] }, opts: RequestOptions): Promise<Answer> {
     this.ensureOpen();
     checkStatement(stmt);
-    const cancellable = this.options.killOnAbort && (opts.signal !== undefined || (opts.timeout ?? this.options.timeout) !== undefined);
-    if (!cancellable) return this.send(stmt, encodeBody({ stmt, ...payload }), opts);
-    const scope = new CancelScope(this.canceller);
-    return this.send(stmt, encodeBody({ stmt: withMarker(stmt, scope.id), ...payload }), opts, scope).catch((err: unknown) => {
+    // A statement that ends inside a comment, string or quoted identifier is sent as it is: a marker
+    // appended to it could change what it means (an unterminated /* would be closed by the marker's */).
+    const cancellable = this.options.killOnAbort && (opts.signal !== undefined || (opts.timeout ?? this.options.timeout) !== undefined) &&
+      endsInCode(stmt);
+    if (!cancellable) {
+      const body = encodeBody({ stmt, ...payload });
+      const gz = this.gzipped(body);
+      return gz === undefined ? this.requester.send(this.spec(stmt, body, JSON_HEADERS, opts, undefined))
+        : gz.then((bytes) => this.requester.send(this.spec(stmt, bytes, GZIP_JSON_HEADERS, opts, undefined)));
+    }
+    const render = (id: string): string | Promise<Uint8Array> => {
+      const body = encodeBody({ stmt: withMarker(stmt, id), ...payload });
+      return this.gzipped(body) ?? body;
+    };
+    const scope = new CancelScope(this.canceller, render);
+    const first = render(scope.id);
+    const sent = typeof first === "string" ? this.requester.send(this.spec(stmt, first, JSON_HEADERS, opts, scope))
+      : first.then((bytes) => this.requester.send(this.spec(stmt, bytes, GZIP_JSON_HEADERS, opts, scope)));
+    return sent.catch((err: unknown) => {
       scope.gaveUp(opts.signal);
       throw err;
     });
   }
 
-  /** Sends the body, gzipped when the `compress` threshold says so; a cancellable one under its scope. */
-  private send(stmt: string, body: string, opts: RequestOptions, scope?: CancelScope): Promise<Answer> {
+  /** The body gzipped, when the `compress` threshold says so; else undefined. */
+  private gzipped(body: string): Promise<Uint8Array> | undefined {
     const threshold = this.options.compress;
-    if (threshold !== false) {
-      const bytes = encoder.encode(body);
-      if (bytes.byteLength >= threshold) {
-        return gzip(bytes).then((gz) => this.requester.send(this.spec(stmt, gz, GZIP_JSON_HEADERS, opts, scope)));
-      }
-    }
-    return this.requester.send(this.spec(stmt, body, JSON_HEADERS, opts, scope));
+    if (threshold === false) return undefined;
+    const bytes = encoder.encode(body);
+    return bytes.byteLength >= threshold ? gzip(bytes) : undefined;
   }
 
   private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: RequestOptions, scope: CancelScope | undefined): RequestSpec {

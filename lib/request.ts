@@ -42,8 +42,8 @@ export interface RequestSpec {
   session?: SessionLink;
   /** Set by the loop: the server of the latest attempt (server-side cancellation asks it). */
   lastServer?: ServerEntry;
-  /** Called when an attempt timed out after the request may have reached `server` (before any retry). */
-  onAttemptTimeout?: (server: ServerEntry) => void;
+  /** Called when an attempt timed out after it was sent to `server`, before any retry (kills its job, re-marks the body). */
+  onAttemptTimeout?: (server: ServerEntry) => Promise<void>;
 }
 
 /**
@@ -52,7 +52,10 @@ export interface RequestSpec {
  * that socket, and a broken socket loses the session for good.
  */
 export interface SessionLink {
-  readonly transport: Transport;
+  /** The socket's transport; replaced (see `rebind`) only while no request has reached a node. */
+  transport: Transport;
+  /** Drops the socket of an unbound session (its node refused the request) for a fresh one. */
+  rebind(): void;
   /** The node, once a request reached it. */
   server: ServerEntry | undefined;
   /** Set when the session's socket broke: every later request rejects with it. */
@@ -131,6 +134,7 @@ export class Requester {
     let last: ConnectionError | undefined;
     const session = spec.session;
     let attempt = 0;
+    let single = false;
     for (let retries = 0; ; ) {
       if (spec.signal?.aborted) throw spec.signal.reason;
       if (session?.lost !== undefined) throw session.lost;
@@ -141,8 +145,14 @@ export class Requester {
       attempt++;
       try {
         const answer = await this.follow(server, spec);
-        if (session !== undefined) session.server = server;
-        if (!FAILOVER_STATUS.has(answer.status)) return ((answer.attempt = attempt), answer);
+        const failover = FAILOVER_STATUS.has(answer.status);
+        if (session !== undefined && session.server === undefined) {
+          // A session binds to the first node that answers; one that answered 503/509 (or a gateway
+          // status for a read) did not run the request: the session moves on, on a new socket.
+          if (!failover || (GATEWAY_STATUS.has(answer.status) && !spec.retrySafe)) session.server = server;
+          else session.rebind();
+        }
+        if (!failover) return ((answer.attempt = attempt), answer);
         void answer.stream?.cancel().catch(() => undefined);
         const why = `${answer.status} ${answer.statusText}`.trim();
         if (GATEWAY_STATUS.has(answer.status) && !spec.retrySafe) {
@@ -159,20 +169,35 @@ export class Requester {
         if (spec.signal?.aborted) throw spec.signal.reason;
         if (err instanceof CrateDBError) throw err;
         const te = err instanceof TransportError ? err : toTransportError(err);
-        const timedOut = te.cause instanceof Timeout;
-        const what = timedOut ? `timed out after ${(te.cause as Timeout).ms} ms` : this.opts.redactor.redact(te.message);
-        if (timedOut && te.sent) spec.onAttemptTimeout?.(server);
+        const timeout = te.cause instanceof Timeout ? te.cause : undefined;
+        const what = timeout === undefined ? this.opts.redactor.redact(te.message)
+          : `timed out after ${timeout.ms} ms${te.sent || te.code === "EQUEUED" ? "" : " while connecting"}`;
+        if (timeout !== undefined && te.code === "EQUEUED") {
+          // Never left the queue (a full pool, a busy session): nothing was sent, the server is not to blame.
+          throw new ConnectionError(`Request to ${server.url} ${what} while queued behind other requests${session === undefined ? "" : " of its session"}: ` +
+            "it was not sent", { server: server.url, cause: te });
+        }
+        // After it was sent, an expiry is the statement running out of time, not a dead server: kill it there.
+        const statementTimeout = timeout !== undefined && te.sent;
+        if (statementTimeout) await spec.onAttemptTimeout?.(server);
         // The session's socket broke (or may have carried the request): the session is gone with it.
         if (session !== undefined && (te.sent || te.code === "ESESSIONLOST")) {
           session.lost = new ConnectionError(`The session on ${server.url} is lost (${what}): its settings, cursors and ` +
             "open statements are gone with its connection; open a new session", { server: server.url, cause: te });
           throw session.lost;
         }
+        if (statementTimeout && (pinned !== undefined || !this.opts.retryOnTimeout || !spec.retrySafe)) {
+          const ran = spec.retrySafe ? "" : "it may have been executed; ";
+          const killed = spec.onAttemptTimeout === undefined ? "it may still be running on the server" : "its job is being killed on the server (killOnAbort)";
+          const why = pinned !== undefined ? "" : !spec.retrySafe ? " because it is not read-only" : " (retryOnTimeout is off)";
+          throw new ConnectionError(`Statement on ${server.url} ${what} after it was sent: ${ran}${killed}; it was not re-sent${why}`,
+            { server: server.url, cause: te });
+        }
         if (pinned) throw new ConnectionError(`Server ${server.url} not available: ${what}`, { server: server.url, cause: te });
-        // A stale keep-alive socket says nothing about the server; any other failure takes it out
-        // (some runtimes, e.g. workerd, report a refused connection like a reset).
-        const stale = te.sent && te.reused && !timedOut;
-        if (!stale) this.pool.markFailed(server, what);
+        // A stale keep-alive socket says nothing about the server, nor does a statement that ran out of
+        // time; any other failure takes it out (some runtimes, e.g. workerd, report a refused connection like a reset).
+        const stale = te.sent && te.reused && timeout === undefined;
+        if (!stale && !statementTimeout) this.pool.markFailed(server, what);
         if (te.sent && !spec.retrySafe) {
           throw new ConnectionError(
             `Connection to ${server.url} failed after the request was sent (${what}): the statement may have been executed; ` +
@@ -180,6 +205,7 @@ export class Requester {
         }
         last = new ConnectionError(`${server.url}: ${what}`, { server: server.url, cause: te });
         if (stale) counted = false;
+        single = timeout !== undefined && attempt === 1;
       }
       if (counted) (failed ??= new Set()).add(server);
       if (retries >= maxRetries || (backoffFactor === 0 && (failed?.size ?? 0) >= this.pool.size)) break;
@@ -188,6 +214,8 @@ export class Requester {
       if (delay > 0) await sleep(delay, spec.signal);
     }
     const lastError = last as ConnectionError;
+    // One expiry is reported as itself, not as a cluster without servers.
+    if (single && attempt === 1) throw lastError;
     throw new ConnectionError(`No more servers available, exception from last server: ${lastError.message}`, {
       server: lastError.server as string, cause: lastError, ...(lastError.status === undefined ? {} : { status: lastError.status }),
     });
@@ -262,8 +290,10 @@ export class Requester {
       return await this.exchange(url, spec, headers, controller.signal);
     } catch (err) {
       if (controller.signal.aborted && controller.signal.reason instanceof Timeout) {
+        // A transport that cannot tell (fetch) counts as sent: a write is then never re-sent.
         const sent = err instanceof TransportError ? err.sent : true;
-        throw new TransportError("timed out", sent, "ETIMEDOUT", controller.signal.reason);
+        const queued = err instanceof TransportError && err.code === "EQUEUED";
+        throw new TransportError("timed out", sent, queued ? "EQUEUED" : "ETIMEDOUT", controller.signal.reason);
       }
       throw err;
     } finally {

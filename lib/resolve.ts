@@ -12,7 +12,7 @@ const PYTHON_NAMES: Record<string, string> = {
   socket_tcp_keepcnt: "socketTcpKeepcnt", pool_size: "poolSize", retry_interval: "retryInterval", max_retries: "maxRetries",
   time_zone: "converter",
 };
-const KNOWN = new Set(["servers", "killOnAbort", "username", "password", "jwtToken", "schema", "timeout", "backoffFactor", "maxRetries",
+const KNOWN = new Set(["servers", "killOnAbort", "retryOnTimeout", "username", "password", "jwtToken", "schema", "timeout", "backoffFactor", "maxRetries",
   "retryInterval", "errorTrace", "verifySslCert", "caCert", "certFile", "keyFile", "sslRelaxMinimumVersion",
   "socketKeepalive", "socketTcpKeepidle", "socketTcpKeepintvl", "socketTcpKeepcnt", "poolSize", "compress", "int64",
   "numeric", "converter", "rowMode", "fetch", "headers", "logger", "discover", "onQuery"]);
@@ -204,6 +204,7 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     headers,
     logger: (logger ?? {}) as Logger,
     killOnAbort: bool(o, "killOnAbort", true),
+    retryOnTimeout: bool(o, "retryOnTimeout", false),
     discover: discoverOf(o.discover),
     redactor: new Redactor([]),
     onQuery: o.onQuery as ResolvedOptions["onQuery"],

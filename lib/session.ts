@@ -37,9 +37,17 @@ export class Session extends Queryable {
   private isClosed = false;
 
   /** @internal Use `conn.session()`. */
-  constructor(options: ResolvedOptions, requester: Requester, canceller: Canceller, transport: Transport, private readonly owner: SessionOwner) {
+  constructor(options: ResolvedOptions, requester: Requester, canceller: Canceller, pin: () => Transport, private readonly owner: SessionOwner) {
     super(options, requester, canceller);
-    this.sessionLink = { transport, server: undefined, lost: undefined };
+    const transport = pin();
+    const link: SessionLink = {
+      transport, server: undefined, lost: undefined,
+      rebind: () => {
+        void link.transport.close();
+        link.transport = pin();
+      },
+    };
+    this.sessionLink = link;
     hide(this, "sessionLink", "owner");
   }
 

@@ -46,6 +46,50 @@ function classify(stmt: string): boolean {
   return !WRITE_WORDS.test(text);
 }
 
+/**
+ * True when text can be appended after the statement without changing what it means: the statement
+ * ends outside any string, quoted identifier, line comment or block comment. CrateDB's block comments
+ * do not nest, so a marker `/* … *\/` after an unterminated `/*` would close it and turn commented-out
+ * SQL into code. Escape strings (`E'\''`) are lexed both with and without backslash escapes, and the
+ * statement counts as safe only when both readings end outside everything.
+ */
+export function endsInCode(stmt: string): boolean {
+  return lexesToCode(stmt, false) && (!stmt.includes("\\") || lexesToCode(stmt, true));
+}
+
+function lexesToCode(s: string, escapes: boolean): boolean {
+  const n = s.length;
+  for (let i = 0; i < n; ) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2d /* - */ && s.charCodeAt(i + 1) === 0x2d) {
+      const nl = s.indexOf("\n", i + 2);
+      if (nl < 0) return false;
+      i = nl + 1;
+    } else if (c === 0x2f /* / */ && s.charCodeAt(i + 1) === 0x2a) {
+      const end = s.indexOf("*/", i + 2);
+      if (end < 0) return false;
+      i = end + 2;
+    } else if (c === 0x27 /* ' */ || c === 0x22 /* " */) {
+      // E'…' (not part of a longer identifier) takes backslash escapes in the escaping reading.
+      const prev = i > 0 ? s[i - 1] ?? "" : "";
+      const backslash = escapes && c === 0x27 && /[eE]/.test(prev) && !/[A-Za-z0-9_$]/.test(i > 1 ? s[i - 2] ?? "" : "");
+      let j = i + 1;
+      for (;;) {
+        if (j >= n) return false;
+        const d = s.charCodeAt(j);
+        if (backslash && d === 0x5c) j += 2;
+        else if (d === c && s.charCodeAt(j + 1) === c) j += 2;
+        else if (d === c) break;
+        else j++;
+      }
+      i = j + 1;
+    } else {
+      i++;
+    }
+  }
+  return true;
+}
+
 const NAMED = /%\(([^)]+)\)s/g;
 
 /** True when the statement uses `%(name)s` placeholders. */

@@ -68,7 +68,7 @@ describe("Server-side cancellation: an aborted or timed-out statement is killed 
 
   it("a read that timed out on one node is killed there, and its retry on the next node carries a marker of its own", async () => {
     await withCluster({ nodes: 2 }, async (two) => {
-      const conn = connect(two.urls, { timeout: 300 });
+      const conn = connect(two.urls, { timeout: 300, retryOnTimeout: true });
       await two.fault({ node: 0, fault: { kind: "job", ms: 5_000 }, stmt: "retried_read" });
       expect((await conn.query("SELECT 'retried_read'")).rows).to.deep.equal([["retried_read"]]);
       const job = await waitForKill(two, "retried_read");
@@ -78,6 +78,22 @@ describe("Server-side cancellation: an aborted or timed-out statement is killed 
       expect(markers[0]).to.be.a("string");
       expect(markers[1]).to.be.a("string").and.not.equal(markers[0]);
       expect((await two.jobs()).find((j) => j.id === job.id)?.node).to.equal(0);
+      expect((await two.kills()).map((k) => k.jobId)).to.deep.equal([job.id]);
+      await conn.close();
+    });
+  });
+
+  it("with compress, a read that timed out on one node is killed there at once although its retry on the next node succeeds", async () => {
+    await withCluster({ nodes: 2 }, async (two) => {
+      const conn = connect(two.urls, { timeout: 300, retryOnTimeout: true, compress: true });
+      await two.fault({ node: 0, fault: { kind: "job", ms: 5_000 }, stmt: "gz_retried" });
+      expect((await conn.query("SELECT 'gz_retried'")).rows).to.deep.equal([["gz_retried"]]);
+      const job = await waitForKill(two, "gz_retried");
+      const sent = (await two.requests()).filter((r) => r.body.includes("gz_retried"));
+      expect(sent.map((r) => r.node)).to.deep.equal([0, 1]);
+      expect(sent.every((r) => r.headers["content-encoding"] === "gzip"), "both attempts gzipped").to.equal(true);
+      const markers = sent.map((r) => MARKER.exec((JSON.parse(r.body) as { stmt: string }).stmt)?.[1]);
+      expect(markers[1]).to.be.a("string").and.not.equal(markers[0]);
       expect((await two.kills()).map((k) => k.jobId)).to.deep.equal([job.id]);
       await conn.close();
     });
@@ -93,12 +109,14 @@ describe("Server-side cancellation: an aborted or timed-out statement is killed 
     await conn.close();
   });
 
-  it("the marker follows a trailing line comment on a line of its own, and a finished statement is not killed", async () => {
+  it("a statement ending in a line comment is sent unmarked; one whose comment ends in a newline is marked, and a finished statement is not killed", async () => {
     const conn = connect(urls);
     const ac = new AbortController();
     expect((await conn.query("SELECT 1 -- one", [], { signal: ac.signal })).rows).to.deep.equal([[1]]);
-    const [seen] = await bodies();
-    expect(seen?.stmt).to.match(/^SELECT 1 -- one\n\/\* cratedb-fetch:[0-9a-f-]{36} \*\/$/);
+    expect((await conn.query("SELECT 2 -- two\n", [], { signal: ac.signal })).rows).to.deep.equal([[2]]);
+    const [one, two] = await bodies();
+    expect(one?.stmt).to.equal("SELECT 1 -- one");
+    expect(two?.stmt).to.match(/^SELECT 2 -- two\n\n\/\* cratedb-fetch:[0-9a-f-]{36} \*\/$/);
     ac.abort();
     await sleep(200);
     expect(await cluster.kills()).to.deep.equal([]);

@@ -149,8 +149,8 @@ describe("Chaos: faults against a 3-node cluster", function () {
     expect(stored).to.deep.equal([1]);
   });
 
-  it("slow body past the timeout: a read moves on, a write times out uncertain and is stored once", async () => {
-    const { stored, error } = await readThenWrite({ kind: "slow-body", delayMs: 150, chunks: 4 }, "chaos_sb", { timeout: 250 });
+  it("slow body past the timeout: with retryOnTimeout a read moves on, a write times out uncertain and is stored once", async () => {
+    const { stored, error } = await readThenWrite({ kind: "slow-body", delayMs: 150, chunks: 4 }, "chaos_sb", { timeout: 250, retryOnTimeout: true });
     expect(error.message).to.match(/timed out after 250 ms/);
     expect(stored).to.deep.equal([1]);
   });
@@ -168,15 +168,25 @@ describe("Chaos: faults against a 3-node cluster", function () {
     await conn.close();
   });
 
-  it("a node that accepts and never answers: timeout, the read moves on, the write is reported uncertain", async () => {
-    const conn = await warmed({ timeout: 300 });
+  it("a node that accepts and never answers: a read times out (moving on only with retryOnTimeout), the node stays, the write is reported uncertain", async () => {
+    const strict = await warmed({ timeout: 300 });
+    const s = nextNode(strict);
+    await cluster.fault({ node: s, fault: { kind: "hang" } });
+    const timedOut = await expectReject<ConnectionError>(strict.query("SELECT ?", ["answered"]), ConnectionError, /timed out after 300 ms/);
+    expect(timedOut.message).not.to.match(/No more servers/);
+    expect(await nodesSeen()).to.deep.equal([s]);
+    expect(strict.activeServers, "a statement timeout is not a dead node").to.include(urls[s]);
+    await strict.close();
+
+    await cluster.resetLog();
+    const conn = await warmed({ timeout: 300, retryOnTimeout: true });
     const n = nextNode(conn);
     await cluster.fault({ node: n, fault: { kind: "hang" } });
     const started = Date.now();
     expect((await conn.query("SELECT ?", ["answered"])).rows).to.deep.equal([["answered"]]);
     expect(Date.now() - started).to.be.within(250, 2000);
     expect(await nodesSeen()).to.deep.equal([n, (n + 1) % 3]);
-    expect(conn.activeServers, "a node that timed out leaves the rotation").not.to.include(urls[n]);
+    expect(conn.activeServers, "a statement timeout is not a dead node").to.include(urls[n]);
 
     await cluster.resetLog();
     const w = nextNode(conn);

@@ -62,6 +62,24 @@ describe("Sessions: requests pinned to one connection on one node", () => {
     await conn.close();
   });
 
+  for (const status of [503, 509]) {
+    it(`a ${status} on a session's first request fails it over to the next node (new socket); once bound, a ${status} is an error and the session stays`, async () => {
+      const conn = connect(urls);
+      await cluster.resetLog();
+      await cluster.fault({ node: 0, fault: { kind: "status", status } });
+      const s = conn.session();
+      expect((await s.query("SELECT 'first'")).rows).to.deep.equal([["first"]]);
+      expect(s.server).to.equal(urls[1]);
+      await cluster.fault({ node: 1, fault: { kind: "status", status } });
+      await expectReject(s.query("SELECT 'bound'"), ConnectionError, new RegExp(String(status)));
+      expect(s.server).to.equal(urls[1]);
+      expect((await s.query("SELECT 'still'")).rows).to.deep.equal([["still"]]);
+      expect(await nodesSeen(cluster)).to.deep.equal([0, 1, 1, 1]);
+      expect(await connectionsOf(1), "one socket on the node it bound to").to.have.length(1);
+      await conn.close();
+    });
+  }
+
   it("a broken session socket is a ConnectionError saying the session is lost, never a silent reconnect", async () => {
     const conn = connect(urls);
     const s = conn.session();

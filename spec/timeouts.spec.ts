@@ -19,11 +19,36 @@ describe("Timeouts and cancellation", () => {
     await conn.close();
   });
 
-  it("covers the body: a slow body times out and a SELECT moves to the next node", async () => {
+  it("covers the body: a slow body times out, the node stays in the rotation and the SELECT is not re-sent", async () => {
     const conn = connect(cluster.urls, { timeout: 250 });
     await cluster.fault({ node: 0, fault: { kind: "slow-body", delayMs: 150, chunks: 4 } });
+    const err = await expectReject<ConnectionError>(conn.query("SELECT 1"), ConnectionError, /timed out after 250 ms/);
+    expect(err.message).to.include(cluster.urls[0]).and.not.match(/No more servers/);
+    expect(err.server).to.equal(cluster.urls[0]);
+    const selects = (await cluster.requests()).filter((r) => r.body.startsWith('{"stmt":"SELECT 1'));
+    expect(selects.map((r) => r.node)).to.deep.equal([0]);
+    expect(conn.activeServers, "a statement timeout is not a dead node").to.include(cluster.urls[0]);
+    await conn.close();
+  });
+
+  it("with retryOnTimeout, a SELECT that timed out after it was sent moves to the next node (and the node stays)", async () => {
+    const conn = connect(cluster.urls, { timeout: 250, retryOnTimeout: true });
+    await cluster.fault({ node: 0, fault: { kind: "slow-body", delayMs: 150, chunks: 4 } });
     expect((await conn.query("SELECT 1")).rows).to.deep.equal([[1]]);
-    expect(await nodesSeen()).to.deep.equal([0, 1]);
+    // The kill's sys.jobs lookup also reaches node 0: count the SELECT itself.
+    const selects = (await cluster.requests()).filter((r) => r.body.startsWith('{"stmt":"SELECT 1'));
+    expect(selects.map((r) => r.node)).to.deep.equal([0, 1]);
+    expect(selects[0]?.body, "the retry carries a marker of its own").not.to.equal(selects[1]?.body);
+    expect(conn.activeServers).to.include(cluster.urls[0]);
+    await conn.close();
+  });
+
+  it("with retryOnTimeout, a write that timed out is still never re-sent", async () => {
+    const conn = connect(cluster.urls, { timeout: 200, retryOnTimeout: true });
+    await cluster.fault({ node: 0, fault: { kind: "delay", delayMs: 600 } });
+    await expectReject(conn.query("INSERT INTO to_once_r (id) VALUES (?)", [1]), ConnectionError, /timed out.*may have been executed/);
+    const statements = (await cluster.requests()).filter((r) => r.body.includes('"INSERT INTO to_once_r'));
+    expect(statements.map((r) => r.node)).to.deep.equal([0]);
     await conn.close();
   });
 

@@ -209,6 +209,7 @@ export class NodeTransport implements Transport {
       // before the head is sent makes node:http send Content-Length itself.
       const body = typeof req.body === "string" ? Buffer.from(req.body) : req.body;
       let connected = false;
+      let assigned = false;
       let reused = false;
       let settled = false;
       const fail = (err: unknown, sent: boolean): void => {
@@ -219,7 +220,8 @@ export class NodeTransport implements Transport {
         reject(new TransportError(te.message, sent && te.sent, te.code, err, reused));
       };
       const onAbort = (): void => {
-        fail(new TransportError("aborted", connected, "ABORT_ERR", req.signal?.reason), connected);
+        // No socket yet: the request waited for a free one in a full pool (poolSize).
+        fail(new TransportError("aborted", connected, assigned ? "ABORT_ERR" : "EQUEUED", req.signal?.reason), connected);
         outgoing.destroy();
       };
       const fresh = this.freshSocketsForWrites && !req.idempotent;
@@ -236,6 +238,7 @@ export class NodeTransport implements Transport {
         return;
       }
       outgoing.on("socket", (socket: Socket) => {
+        assigned = true;
         reused = outgoing.reusedSocket;
         if (!this.configured.has(socket)) {
           this.configured.add(socket);

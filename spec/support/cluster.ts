@@ -148,6 +148,26 @@ export async function startCluster(opts: Omit<ClusterOptions, "cors"> & { cors?:
   return new Handle(await call<ClusterInfo>("POST", "/clusters", options));
 }
 
+/**
+ * A black-holed peer: a TCP listener that accepts and never sends a byte. `https://` to it hangs in the TLS
+ * handshake, as a connect to a dropped host does; `http://` to it hangs after the request was sent.
+ */
+export interface Tarpit {
+  port: number;
+  /** Connections accepted so far, and open now. */
+  stats(): Promise<{ accepted: number; open: number }>;
+  close(): Promise<void>;
+}
+
+export async function startTarpit(): Promise<Tarpit> {
+  const { id, port } = await call<{ id: string; port: number }>("POST", "/tarpits");
+  return {
+    port,
+    stats: () => call<{ accepted: number; open: number }>("GET", `/tarpits/${id}`),
+    close: async () => void (await call<unknown>("DELETE", `/tarpits/${id}`)),
+  };
+}
+
 /** Start a cluster, run `fn`, and always close the cluster (also when `fn` throws). */
 export async function withCluster<T>(opts: ClusterOptions, fn: (c: ClusterHandle) => Promise<T>): Promise<T> {
   const c = await startCluster(opts);

@@ -23,6 +23,7 @@
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import type { ClusterOptions, FaultRule } from "./cluster-api.js";
 import { blobInfo, seedBlob } from "./fake/blobs.js";
@@ -35,6 +36,31 @@ import type { SqlServerOptions } from "./sql-server.js";
 const clusters = new Map<string, FakeCluster>();
 let nextId = 1;
 const sqlServers = new Map<string, PgliteServer>();
+/** Tarpits: TCP listeners that accept and never send a byte (a TLS handshake to one hangs: a black-holed peer). */
+const tarpits = new Map<string, { server: net.Server; sockets: Set<Socket>; accepted: number }>();
+
+async function startTarpit(): Promise<{ id: string; port: number }> {
+  const sockets = new Set<Socket>();
+  const pit = { server: net.createServer(), sockets, accepted: 0 };
+  pit.server.on("connection", (s) => {
+    pit.accepted++;
+    sockets.add(s);
+    s.on("error", () => undefined);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => pit.server.listen(0, "127.0.0.1", resolve));
+  const id = String(nextId++);
+  tarpits.set(id, pit);
+  return { id, port: (pit.server.address() as AddressInfo).port };
+}
+
+function stopTarpit(id: string): void {
+  const pit = tarpits.get(id);
+  if (!pit) throw new HttpError(404, `unknown tarpit ${id}`);
+  tarpits.delete(id);
+  pit.server.close();
+  for (const s of pit.sockets) s.destroy();
+}
 
 class HttpError extends Error {
   constructor(
@@ -155,6 +181,16 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
       sqlServers.set(key, server);
       return send(res, 200, stringify({ id: key, url: server.url }));
     }
+    case "POST tarpits":
+      return send(res, 200, stringify(await startTarpit()));
+    case "GET tarpits/:": {
+      const pit = tarpits.get(id);
+      if (!pit) throw new HttpError(404, `unknown tarpit ${id}`);
+      return send(res, 200, stringify({ accepted: pit.accepted, open: pit.sockets.size }));
+    }
+    case "DELETE tarpits/:":
+      stopTarpit(id);
+      return send(res, 200, "{}");
     case "DELETE sql-servers/:": {
       const server = sqlServers.get(id);
       if (!server) throw new HttpError(404, `unknown SQL server ${id}`);
@@ -193,6 +229,7 @@ async function shutdown(code: number): Promise<void> {
     clusters.clear();
     await Promise.all([...sqlServers.values()].map((s) => s.close()));
     sqlServers.clear();
+    for (const id of [...tarpits.keys()]) stopTarpit(id);
     server.close();
     for (const s of sockets) s.destroy();
     removeCerts();

@@ -58,8 +58,10 @@ export function tokenize(src: string): Token[] {
       continue;
     }
     if (c === "/" && src[i + 1] === "*") {
+      // CrateDB's lexer does not nest block comments; an unterminated one is a parse error.
       const end = src.indexOf("*/", i + 2);
-      i = end < 0 ? src.length : end + 2;
+      if (end < 0) throw errors.parse(`line 1:${i + 1}: unterminated comment`);
+      i = end + 2;
       continue;
     }
     const start = i;

@@ -1,0 +1,122 @@
+// Deadlines hold from the moment of the call: while connecting (a TLS handshake that never completes), while
+// queued (a full pool, a busy session), and after sending. Where the expiry happened decides what follows
+// (API.md, Failover): connecting → fail over, the node leaves the rotation; queued → "timed out … not sent",
+// rotation untouched; after sending → the statement ran out of time: killed, the node stays, not re-sent.
+import { expect } from "chai";
+import { ConnectionError, connect } from "cratedb-fetch";
+import { startCluster, startTarpit, type Tarpit } from "./support/cluster.js";
+import type { ClusterCerts, ClusterHandle } from "./support/cluster-api.js";
+import { expectReject, notApplicable, runtime, sleep } from "./support/helpers.js";
+import { NO_SESSIONS, sessionsHere } from "./support/sessions.js";
+
+/** What a deadline may overrun by: timers, a loaded 2-core CI machine, the failover's next attempt. */
+const MARGIN = 700;
+/** Transports that see the connect phase of a pooled request (node:http); fetch cannot tell it apart. */
+const pooledSeesConnect = runtime === "node";
+
+describe("Deadlines hold from the call: connecting, queued, sent", () => {
+  let tls: ClusterHandle;
+  let plain: ClusterHandle;
+  let certs: ClusterCerts;
+  let pit: Tarpit;
+  let dead: string;
+
+  before(async function () {
+    if (runtime === "browser" || runtime === "workerd") return;
+    tls = await startCluster({ tls: true });
+    plain = await startCluster({ nodes: 1 });
+    certs = tls.certs as ClusterCerts;
+    pit = await startTarpit();
+    dead = `https://127.0.0.1:${pit.port}`;
+  });
+  after(async () => {
+    await tls?.close();
+    await plain?.close();
+    await pit?.close();
+  });
+  beforeEach(async function () {
+    if (runtime === "browser" || runtime === "workerd") {
+      notApplicable(this, "needs TLS options (caCert) for the fake's private CA, which fetch here cannot take");
+    }
+    await plain.clearFaults();
+    await plain.resetLog();
+  });
+
+  it("a pooled read to a node whose TLS handshake hangs settles within its timeout (and fails over where the transport sees the connect)", async () => {
+    const conn = connect([dead, ...tls.urls], { caCert: certs.ca, timeout: 300 });
+    const started = Date.now();
+    const outcome = await conn.query("SELECT 1").then((r) => r.rows, (e: unknown) => e);
+    const took = Date.now() - started;
+    expect(took, "settled within timeout + margin").to.be.below(300 + MARGIN);
+    if (pooledSeesConnect) {
+      expect(outcome).to.deep.equal([[1]]);
+      expect(conn.activeServers, "a node that cannot be connected to leaves the rotation").not.to.include(dead);
+    } else {
+      // fetch does not say whether it was still connecting: the expiry counts as after sending (never re-sent).
+      expect(outcome).to.be.instanceOf(ConnectionError);
+      expect((outcome as Error).message).to.match(/timed out after 300 ms/);
+    }
+    await conn.close();
+  });
+
+  it("a session's first request fails over in about its timeout while the TLS connect hangs", async function () {
+    if (!sessionsHere) notApplicable(this, NO_SESSIONS);
+    const conn = connect([dead, ...tls.urls], { caCert: certs.ca });
+    const session = conn.session();
+    const started = Date.now();
+    expect((await session.query("SELECT 1", [], { timeout: 300 })).rows).to.deep.equal([[1]]);
+    expect(Date.now() - started).to.be.below(300 + MARGIN);
+    expect(session.server).to.equal(tls.urls[0]);
+    await conn.close();
+  });
+
+  it("a session's request aborted while its TLS connect hangs rejects at once with the reason", async function () {
+    if (!sessionsHere) notApplicable(this, NO_SESSIONS);
+    const conn = connect([dead]);
+    const session = conn.session();
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error("gave up connecting")), 150);
+    const started = Date.now();
+    await expectReject(session.query("SELECT 1", [], { signal: ac.signal }), Error, /gave up connecting/);
+    expect(Date.now() - started).to.be.below(150 + MARGIN);
+    await conn.close();
+    await sleep(100);
+    expect((await pit.stats()).open, "the half-open socket is destroyed").to.equal(0);
+  });
+
+  it("a request queued behind another on a session rejects at its own deadline, is never sent, and the session stays", async function () {
+    if (!sessionsHere) notApplicable(this, NO_SESSIONS);
+    const conn = connect(plain.urls);
+    const session = conn.session();
+    await session.query("SELECT 0");
+    await plain.fault({ node: 0, fault: { kind: "delay", delayMs: 800 }, stmt: "slow_first" });
+    const first = session.query("SELECT 'slow_first'");
+    const started = Date.now();
+    const err = await expectReject<ConnectionError>(session.query("SELECT 'queued_second'", [], { timeout: 200 }), ConnectionError, /timed out after 200 ms/);
+    expect(Date.now() - started).to.be.below(200 + MARGIN);
+    expect(err.message).to.match(/queued/).and.not.match(/No more servers/);
+    expect((await first).rows).to.deep.equal([["slow_first"]]);
+    expect((await session.query("SELECT 'after'")).rows).to.deep.equal([["after"]]);
+    const sent = (await plain.requests()).map((r) => r.body);
+    expect(sent.some((b) => b.includes("queued_second")), "the queued request was never sent").to.equal(false);
+    expect(session.closed).to.equal(false);
+    await conn.close();
+  });
+
+  it("a request queued in a full pool (poolSize 1) rejects at its deadline, is never sent, and the rotation is untouched", async function () {
+    if (runtime !== "node" && runtime !== "deno" && runtime !== "bun") notApplicable(this, "poolSize needs node:http");
+    const conn = connect(plain.urls, { poolSize: 1 });
+    await plain.fault({ node: 0, fault: { kind: "delay", delayMs: 800 }, stmt: "pool_first" });
+    const first = conn.query("SELECT 'pool_first'");
+    await sleep(50);
+    const started = Date.now();
+    const err = await expectReject<ConnectionError>(conn.query("SELECT 'pool_second'", [], { timeout: 200 }), ConnectionError, /timed out after 200 ms/);
+    expect(Date.now() - started).to.be.below(200 + MARGIN);
+    expect(err.message).to.match(/queued/);
+    expect(conn.activeServers).to.deep.equal(plain.urls);
+    expect((await first).rows).to.deep.equal([["pool_first"]]);
+    const sent = (await plain.requests()).map((r) => r.body);
+    expect(sent.some((b) => b.includes("pool_second"))).to.equal(false);
+    await conn.close();
+  });
+});
