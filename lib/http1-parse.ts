@@ -4,17 +4,8 @@
  * socket, because a lenient guess at where a body ends is how a response ends up with the wrong
  * request (response smuggling). Nothing here waits for bytes that a valid response would not need.
  */
+import type { ByteSocket } from "./http1.js";
 import { TransportError } from "./transport.js";
-
-/** A connected byte stream. */
-export interface ByteSocket {
-  /** Resolves when the bytes are handed to the operating system (or rejects when the socket broke). */
-  write(data: Uint8Array): Promise<void>;
-  /** The next bytes received; `null` at end of stream. Rejects when the socket broke. One read at a time. */
-  read(): Promise<Uint8Array | null>;
-  /** Closes (destroys) the socket; idempotent. A pending `read()` then resolves `null` or rejects. */
-  close(): void;
-}
 
 /** Bound on a response head (status line and fields), and on a trailer section. */
 export const MAX_HEAD: number = 64 * 1024;
@@ -87,10 +78,15 @@ export class Reader {
     );
   }
 
-  private async more(what: string): Promise<void> {
+  /** The next read: the idle watch's if one is under way. */
+  private pull(): Promise<Uint8Array | null> {
     const p = this.pending ?? this.socket.read();
     this.pending = undefined;
-    const chunk = await p;
+    return p;
+  }
+
+  private async more(what: string): Promise<void> {
+    const chunk = await this.pull();
     if (chunk === null) throw new TransportError(`connection closed by the server ${what}`, true, "ECONNRESET");
     if (this.buf.length === 0) this.buf = chunk;
     else {
@@ -151,9 +147,7 @@ export class Reader {
         parts.push(this.take(this.buf.length));
       }
       if (total > MAX_BODY) throw violation(`response body larger than ${MAX_BODY} bytes`);
-      const p = this.pending ?? this.socket.read();
-      this.pending = undefined;
-      const chunk = await p;
+      const chunk = await this.pull();
       if (chunk === null) return parts.length === 0 ? EMPTY : join(parts, total);
       this.buf = chunk;
     }

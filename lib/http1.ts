@@ -14,10 +14,18 @@
  * - `ECONNECT` (sent: false): the socket was being opened (TCP connect or TLS handshake); the transport stays unbound;
  * - `EABORTED` (sent: true): bytes were written; the socket is destroyed and the session lost.
  */
-import { readResponse, type ByteSocket, Reader } from "./http1-parse.js";
+import { readResponse, Reader } from "./http1-parse.js";
 import { TransportError, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
 
-export type { ByteSocket } from "./http1-parse.js";
+/** A connected byte stream. */
+export interface ByteSocket {
+  /** Resolves when the bytes are handed to the operating system (or rejects when the socket broke). */
+  write(data: Uint8Array): Promise<void>;
+  /** The next bytes received; `null` at end of stream. Rejects when the socket broke. One read at a time. */
+  read(): Promise<Uint8Array | null>;
+  /** Closes (destroys) the socket; idempotent. A pending `read()` then resolves `null` or rejects. */
+  close(): void;
+}
 
 /**
  * Opens a socket to `scheme://host:port`; rejects with a TransportError (`sent: false`) on failure.
@@ -70,6 +78,7 @@ async function decode(body: Uint8Array, encoding: string | undefined): Promise<U
 /** Settles with `work`, or rejects with `onAbort()`'s error as soon as `signal` aborts. */
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => TransportError): Promise<T> {
   if (signal === undefined) return work;
+  if (signal.aborted) return Promise.reject(onAbort());
   return new Promise<T>((resolve, reject) => {
     const abort = (): void => reject(onAbort());
     signal.addEventListener("abort", abort, { once: true });
