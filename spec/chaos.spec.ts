@@ -9,7 +9,7 @@ import {
 } from "cratedb-fetch";
 import { clusterPerSuite, nodesSeen as seenBy, startCluster } from "./support/cluster.js";
 import type { ClusterHandle, Fault, SeenRequest } from "./support/cluster-api.js";
-import { expectReject, notApplicable, runtime, sleep } from "./support/helpers.js";
+import { expectReject, keepsSockets, notApplicable, runtime, sleep } from "./support/helpers.js";
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -400,8 +400,9 @@ describe("Chaos: faults against a 3-node cluster", function () {
 
   describe("responses that are not JSON or have the wrong shape", () => {
     let conn: Connection;
-    beforeEach(() => {
+    beforeEach(function () {
       conn = connect([urls[0] as string]);
+      keepsSockets(this, "the test's connection is closed in afterEach");
     });
     afterEach(async () => conn.close());
 

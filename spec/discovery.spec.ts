@@ -5,7 +5,7 @@ import { ServerPool } from "../lib/pool.js";
 import { parseServer } from "../lib/servers.js";
 import { clusterPerSuite, nodesSeen as seenBy, startCluster, withCluster } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
-import { decodeBasic, expectThrow, notApplicable, runtime, sleep } from "./support/helpers.js";
+import { decodeBasic, expectThrow, keepsSockets, notApplicable, runtime, sleep } from "./support/helpers.js";
 
 const webOnly = runtime === "browser" || runtime === "workerd";
 const DISCOVERY = "sys.nodes";
@@ -147,7 +147,8 @@ describe("Node discovery on a 3-node cluster", () => {
     await conn.close();
   });
 
-  it("works through a custom fetch", async () => {
+  it("works through a custom fetch", async function () {
+    keepsSockets(this, "requests go through a custom fetch: its keep-alive pool belongs to the runtime");
     const conn = connect(urls[0] as string, { discover: true, fetch: (u, i) => fetch(u, i) });
     await conn.query("SELECT 1");
     await until(() => conn.servers.length === 3, "three servers");

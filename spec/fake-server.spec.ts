@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { startCluster, withCluster, type ClusterHandle } from "./support/cluster.js";
-import { notApplicable, runtime } from "./support/helpers.js";
+import { keepsSockets, notApplicable, runtime } from "./support/helpers.js";
 
 interface Answer {
   status: number;
@@ -142,6 +142,9 @@ async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms 
 }
 
 describe("fake CrateDB cluster", function () {
+  beforeEach(function () {
+    keepsSockets(this, "these specs talk to the fake through the runtime's own fetch and raw sockets, whose pools they do not own");
+  });
   this.timeout(20_000);
   let c: ClusterHandle;
   let url: string;

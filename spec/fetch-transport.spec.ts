@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ConnectionError, connect, type FetchLike } from "cratedb-fetch";
 import { clusterPerSuite, nodesSeen as seenBy } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
-import { expectReject, notApplicable, runtime } from "./support/helpers.js";
+import { expectReject, keepsSockets, notApplicable, runtime } from "./support/helpers.js";
 
 const OPAQUE_REDIRECT = 'page JS cannot follow a redirect itself: fetch with redirect: "manual" gives an opaque redirect (status 0, no Location header)';
 
@@ -17,6 +17,9 @@ function countingFetch(): { fetch: FetchLike; calls: string[] } {
 }
 
 describe("The fetch option and FetchTransport", () => {
+  beforeEach(function () {
+    keepsSockets(this, "requests go through a custom fetch: its keep-alive pool belongs to the runtime, not to the Connection");
+  });
   let cluster: ClusterHandle;
   clusterPerSuite({ nodes: 2 }, (c) => (cluster = c));
 

@@ -3,10 +3,13 @@ import { expect } from "chai";
 import { InterfaceError, ProgrammingError, SqlFragment, connect, sql, type Connection } from "cratedb-fetch";
 import { startCluster } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
-import { expectReject, expectThrow } from "./support/helpers.js";
+import { expectReject, expectThrow, keepsSockets } from "./support/helpers.js";
 import { startSqlServer, type SqlServerHandle } from "./support/sql-server.js";
 
 describe("sql tagged template: statements and parameters on the wire", () => {
+  beforeEach(function () {
+    keepsSockets(this, "one connection shared by the suite, closed in after()");
+  });
   let cluster: ClusterHandle;
   let conn: Connection;
   before(async () => {

@@ -74,25 +74,41 @@ class NodeByteSocket implements ByteSocket {
   }
 }
 
-/** Opens session sockets with the connection's TLS and keepalive options. */
+/**
+ * Opens session sockets with the connection's TLS and keepalive options. An abort of `signal` while
+ * the TCP connect or the TLS handshake is unfinished destroys the half-open socket (code `ECONNECT`).
+ */
 export function nodeSocketOpener(o: TlsSocketOptions): SocketOpener {
-  return (url) => new Promise<ByteSocket>((resolve, reject) => {
+  return (url, signal) => new Promise<ByteSocket>((resolve, reject) => {
+    const gaveUp = (): TransportError => new TransportError(`gave up while connecting to ${url.host}`, false, "ECONNECT", signal?.reason);
+    if (signal?.aborted) return reject(gaveUp());
     const secure = url.protocol === "https:";
     const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
     const port = url.port === "" ? (secure ? 443 : 80) : Number(url.port);
     let socket: NetModule.Socket;
-    const ready = (): void => {
+    const settle = (): void => {
       socket.off("error", failed);
+      signal?.removeEventListener("abort", aborted);
+    };
+    const ready = (): void => {
+      settle();
       socket.setNoDelay(true);
       if (!o.socketKeepalive) socket.setKeepAlive(false);
       else socket.setKeepAlive(true, o.socketTcpKeepidle ?? DEFAULT_KEEPIDLE_MS);
       resolve(new NodeByteSocket(socket));
     };
     const failed = (err: Error): void => {
+      settle();
       socket.destroy();
       const te = toTransportError(err);
       // Nothing was sent before the connection (and handshake) completed.
       reject(new TransportError(te.message, false, te.code, err));
+    };
+    const aborted = (): void => {
+      settle();
+      socket.on("error", () => undefined); // a late error of the half-open socket has no one to tell
+      socket.destroy();
+      reject(gaveUp());
     };
     if (secure) {
       const tls = builtin("node:tls") as typeof TlsModule;
@@ -110,6 +126,7 @@ export function nodeSocketOpener(o: TlsSocketOptions): SocketOpener {
       socket = (builtin("node:net") as typeof NetModule).connect({ host, port }, ready);
     }
     socket.once("error", failed);
+    signal?.addEventListener("abort", aborted, { once: true });
   });
 }
 

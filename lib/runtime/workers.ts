@@ -15,17 +15,33 @@ export interface WorkersSocket {
 }
 export type WorkersConnect = (address: { hostname: string; port: number }, options: { secureTransport: "on" | "off"; allowHalfOpen: boolean }) => WorkersSocket;
 
+/** Opens session sockets; an abort of `signal` before the socket is open closes it (code `ECONNECT`). */
 export function workersSocketOpener(connect: WorkersConnect): SocketOpener {
-  return async (url) => {
+  return async (url, signal) => {
+    const gaveUp = (): TransportError => new TransportError(`gave up while connecting to ${url.host}`, false, "ECONNECT", signal?.reason);
+    if (signal?.aborted) throw gaveUp();
     const secure = url.protocol === "https:";
     const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
     const port = url.port === "" ? (secure ? 443 : 80) : Number(url.port);
-    let socket: WorkersSocket;
+    let socket: WorkersSocket | undefined;
+    let onAbort: (() => void) | undefined;
     try {
       socket = connect({ hostname, port }, { secureTransport: secure ? "on" : "off", allowHalfOpen: false });
-      await socket.opened;
+      const opening = socket;
+      await new Promise<unknown>((resolve, reject) => {
+        onAbort = () => {
+          void opening.close().catch(() => undefined);
+          reject(gaveUp());
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        opening.opened.then(resolve, reject);
+      });
     } catch (err) {
+      if (err instanceof TransportError) throw err;
+      void socket?.close().catch(() => undefined);
       throw new TransportError(`could not connect: ${err instanceof Error ? err.message : String(err)}`, false, "ECONNREFUSED", err);
+    } finally {
+      if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
     }
     const reader = socket.readable.getReader();
     const writer = socket.writable.getWriter();

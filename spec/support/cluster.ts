@@ -17,7 +17,11 @@ import type {
   SeenRequest,
 } from "./cluster-api.js";
 
+import { leakCheckEveryTest } from "./leaks.js";
+
 export type * from "./cluster-api.js";
+
+leakCheckEveryTest();
 
 interface RuntimeGlobals {
   CRATEDB_FETCH_CONTROL?: string;

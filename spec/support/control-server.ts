@@ -181,6 +181,16 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
       sqlServers.set(key, server);
       return send(res, 200, stringify({ id: key, url: server.url }));
     }
+    case "GET leaks": {
+      // What a spec may leave behind, across every live fake cluster (the harness's leak check).
+      let sockets = 0;
+      let cursors = 0;
+      for (const c of clusters.values()) {
+        for (const n of c.stats().nodes) sockets += n.connectionsOpen;
+        cursors += c.cursors().open;
+      }
+      return send(res, 200, stringify({ sockets, cursors }));
+    }
     case "POST tarpits":
       return send(res, 200, stringify(await startTarpit()));
     case "GET tarpits/:": {

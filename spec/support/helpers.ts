@@ -1,5 +1,11 @@
 /** Small runtime-agnostic helpers shared by the specs. */
 import { expect } from "chai";
+import { leakCheckEveryTest } from "./leaks.js";
+
+export { keepsSockets } from "./leaks.js";
+
+// Every spec ends with the harness's leak check (sockets, cursors, signal listeners, sessions).
+leakCheckEveryTest();
 
 /** The runtime the specs run in (detection order from docs/runtimes.md §7). */
 export const runtime: "deno" | "bun" | "workerd" | "browser" | "node" = (() => {
