@@ -129,7 +129,8 @@ export class Discovery {
 
   private apply(answer: Answer, asked: ServerEntry | undefined): void {
     const text = new TextDecoder().decode(answer.body);
-    if (answer.status !== 200) throw new Error(`${answer.server} answered ${answer.status}: ${text.slice(0, 200)}`);
+    // Redact before cutting: a cut can leave a piece of an echoed secret that no longer matches it.
+    if (answer.status !== 200) throw new Error(`${answer.server} answered ${answer.status}: ${answer.redact(text).slice(0, 200)}`);
     const body = JSON.parse(text) as { cols?: unknown; rows?: unknown };
     const cols = Array.isArray(body.cols) ? body.cols : [];
     const at = cols.indexOf("rest_url");

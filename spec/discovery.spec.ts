@@ -288,6 +288,24 @@ describe("Node discovery with credentials", () => {
     }
   });
 
+  it("a failed refresh's warning holds no piece of a secret the server echoed, wherever the log line is cut", async () => {
+    const password = "Echo-S3cret-Pass/#@:";
+    await withCluster({ nodes: 1, auth: { users: { alice: password } } }, async (cluster) => {
+      const warnings: string[] = [];
+      for (const pad of [185, 190, 195]) {
+        await cluster.fault({ node: 0, stmt: DISCOVERY, fault: { kind: "respond", status: 500, headers: { "content-type": "text/plain" }, body: `${"x".repeat(pad)}${password} was sent` } });
+        const conn = connect(cluster.urls[0] as string, { username: "alice", password, discover: true, logger: { warn: (m) => warnings.push(m) } });
+        await conn.query("SELECT 1");
+        await until(() => warnings.length === [185, 190, 195].indexOf(pad) + 1, "a warning");
+        await conn.close();
+      }
+      for (const w of warnings) {
+        expect(w).to.match(/node discovery failed.*500/);
+        for (let i = 0; i + 4 <= password.length; i++) expect(w, w).not.to.include(password.slice(i, i + 4));
+      }
+    });
+  });
+
   it("option credentials beat the seed's URL credentials on discovered nodes too", async () => {
     await withCluster({ nodes: 2, auth: { users: { alice: "a", bob: "b" } } }, async (cluster) => {
       const seed = (cluster.urls[0] as string).replace("http://", "http://alice:a@");

@@ -166,7 +166,7 @@ describe("Secrets property: no piece of a password or token in any output", func
   it(`connect(), queries, sessions, cursors, streams and blobs (${RUNS} runs, seed ${SEED})`, async () => {
     const scenario = fc.record({
       user: fc.nat(USERS.length - 1), right: fc.boolean(), wrong: PASSWORD, wrongToken: TOKEN, unicodeToken: secret(true),
-      how: HOW, fault: FAULT, node: fc.nat(1),
+      how: HOW, fault: FAULT, node: fc.nat(1), discover: fc.boolean(), padding: fc.nat(300),
     });
     await fc.assert(fc.asyncProperty(scenario, async (s) => {
       const user = userName(s.user);
@@ -221,7 +221,9 @@ describe("Secrets property: no piece of a password or token in any output", func
       // Requests: with a fault on the node asked first, then unreachable and TLS failures.
       // What a server can echo is what this connection sent it: its own credentials.
       const byToken = s.how === "jwt-option" || s.how === "header-option";
-      const echo = byToken ? `Authorization: Bearer ${token}; token=${token}` : `Authorization: Basic ${base64(`${user}:${password}`)}; password=${password}`;
+      // Padded, so that the secrets also straddle the cuts of excerpts (160 characters) and log lines (200).
+      const echo = "x".repeat(s.padding) +
+        (byToken ? `Authorization: Bearer ${token}; token=${token}` : `Authorization: Basic ${base64(`${user}:${password}`)}; password=${password}`);
       const faults: Record<string, Fault | undefined> = {
         none: undefined, "503": { kind: "status", status: 503 }, hang: { kind: "hang" },
         "echo-html": { kind: "respond", status: 400, headers: { "content-type": "text/html" }, body: `<html><pre>${echo}</pre></html>` },
@@ -232,7 +234,9 @@ describe("Secrets property: no piece of a password or token in any output", func
       await cluster.clearFaults();
       // A hang holds only this run's statements (tagged sec_prop), not the kill's sys.jobs lookup, which close() waits for.
       if (fault !== undefined) await cluster.fault(s.fault === "hang" ? { node: s.node, fault, times: 4, stmt: "sec_prop" } : { node: s.node, fault, times: 4, path: "/" });
-      const conn = open(cluster.urls, s.fault === "hang" ? { timeout: 150 } : {});
+      // Discovery (Node, Deno, Bun) sends sys.nodes through the same faults and logs its failures.
+      const discover = s.discover && runtime !== "workerd" && runtime !== "browser" ? { discover: { intervalMs: 60_000 } } : {};
+      const conn = open(cluster.urls, { ...(s.fault === "hang" ? { timeout: 150 } : {}), ...discover });
       if (conn !== undefined) {
         await attempt("query", () => conn.query("SELECT 1 AS sec_prop"));
         await attempt("write", () => conn.query("INSERT INTO sec_prop (id) VALUES (1)"));
