@@ -186,6 +186,10 @@ export class Redactor {
       if (s === undefined || s.length < 3) continue;
       set.add(s);
       set.add(encodeURIComponent(s));
+      set.add(encodeURIComponent(s).replace(/%20/g, "+")); // as a form or query string carries it
+      // As an HTML page shows it (a proxy's error page echoing the request).
+      set.add(s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;"));
+      set.add(s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&#34;").replace(/'/g, "&#x27;"));
       // As a JSON string would carry it, also with non-ASCII escaped (\u00e4).
       const json = JSON.stringify(s).slice(1, -1);
       set.add(json);
