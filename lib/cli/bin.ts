@@ -3,6 +3,7 @@
 import { main } from "./main.js";
 
 process.exitCode = await main(process.argv.slice(2), process.env, {
-  out: (s) => void process.stdout.write(`${s}\n`),
+  write: (s) => void process.stdout.write(s),
   err: (s) => void process.stderr.write(`${s}\n`),
-});
+  columns: () => (process.stdout.isTTY ? process.stdout.columns : undefined),
+}, { isTTY: process.stdin.isTTY === true, stream: process.stdin });
