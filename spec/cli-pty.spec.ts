@@ -30,6 +30,9 @@ class Terminal {
   private readonly child: ChildProcess.ChildProcess;
   readonly exited: Promise<number>;
 
+  /** Every terminal not yet ended: a failed test must not leave one holding the lane open. */
+  static readonly open = new Set<Terminal>();
+
   constructor(args: string[], env: Record<string, string>) {
     const p = proc();
     const { spawn } = p.getBuiltinModule("node:child_process") as typeof ChildProcess;
@@ -39,6 +42,13 @@ class Terminal {
     this.child.stdout?.on("data", (b: Uint8Array) => (this.raw += new TextDecoder().decode(b)));
     this.child.stderr?.on("data", (b: Uint8Array) => (this.raw += new TextDecoder().decode(b)));
     this.exited = new Promise((resolve) => this.child.on("exit", (code) => resolve(code ?? -1)));
+    Terminal.open.add(this);
+    void this.exited.then(() => Terminal.open.delete(this));
+  }
+
+  /** Ends `script`; closing the pty hangs the CLI up. */
+  kill(): void {
+    this.child.kill("SIGKILL");
   }
 
   /** Everything shown so far, as text. */
@@ -74,7 +84,7 @@ class Terminal {
   }
 
   async exit(): Promise<number> {
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), STEP_MS);
+    const timer = setTimeout(() => this.kill(), STEP_MS);
     const code = await this.exited;
     clearTimeout(timer);
     return code;
@@ -98,6 +108,12 @@ describe("CLI in a pseudo-terminal: the prompt", function () {
   });
   beforeEach(function () {
     if (runtime !== "node") notApplicable(this, "the CLI is a Node program (dist/cli.js) driven through a Unix pseudo-terminal (`script`)");
+  });
+  afterEach(async function () {
+    const left = [...Terminal.open];
+    for (const t of left) t.kill();
+    await Promise.all(left.map((t) => t.exited));
+    if (left.length > 0 && this.currentTest?.state === "failed") console.log(`screen of the failed test:\n${left.map((t) => t.screen).join("\n---\n")}`);
   });
   after(async () => {
     await cluster?.close();
@@ -166,6 +182,12 @@ describe("CLI in a pseudo-terminal: the prompt", function () {
     expect(await t.run("\\x off")).to.equal("Expanded display is off.");
     expect(await t.run("SELECT 1 AS id;")).to.equal("id\n--\n 1\n(1 row)");
 
+    expect(await t.run("\\x auto")).to.equal("Expanded display is used automatically.");
+    const wide = "w".repeat(170);
+    expect(await t.run(`SELECT 1 AS id, '${wide}' AS name;`), "wider than the 160-column terminal").to.equal(`-[ RECORD 1 ]${"-".repeat("name | ".length + 170 - "-[ RECORD 1 ]".length)}\nid   | 1\nname | ${wide}\n(1 row)`);
+    expect(await t.run("SELECT 1 AS id;"), "a narrow row stays a table").to.equal("id\n--\n 1\n(1 row)");
+    expect(await t.run("\\x off")).to.equal("Expanded display is off.");
+
     expect(await t.run("\\timing")).to.equal("Timing is on.");
     expect(await t.run("SELECT 1 AS id;")).to.match(/^id\n--\n 1\n\(1 row\)\nTime: \d+(\.\d{1,2})? (ms|s)$/);
     expect(await t.run("\\timing")).to.equal("Timing is off.");
@@ -173,5 +195,16 @@ describe("CLI in a pseudo-terminal: the prompt", function () {
     expect(await t.run("\\nope")).to.equal("invalid command \\nope; try \\? for help");
     t.type("\\q\r");
     expect(await t.exit()).to.equal(0);
+  });
+
+  it("Ctrl-C during -c cancels the statement (the server sees the KILL) and exits 130", async () => {
+    await cluster.resetLog();
+    await cluster.fault({ node: 0, fault: { kind: "job", ms: 20_000, planMs: 10 }, stmt: "FROM slow_pty_c" });
+    const t = new Terminal(["--hosts", url, "-c", "SELECT * FROM slow_pty_c"], { HOME: home, CRATEDB_USER: "alice", CRATEDB_PASSWORD: PASSWORD });
+    await waitFor(async () => (await cluster.jobs()).some((j) => j.stmt.includes("slow_pty_c") && j.state === "running"), 10_000);
+    t.type(CTRL_C); // not raw: the terminal turns it into SIGINT
+    expect(await t.exit()).to.equal(130);
+    expect(t.screen).to.include("Cancelled: the statement was stopped and its job killed on the server.");
+    await waitForKill(cluster, "slow_pty_c");
   });
 });

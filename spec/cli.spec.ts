@@ -147,7 +147,7 @@ describe("CLI: npx cratedb-fetch", function () {
     }
   });
 
-  it("honours CRATEDB_USER, and CRATEDB_PASSWORD alone for the default user crate; -U wins over CRATEDB_USER", async () => {
+  it("honours CRATEDB_USER, and CRATEDB_PASSWORD alone for the default user crate; -U, then a URL's credentials, win over them", async () => {
     const user = await cli(["-c", "SELECT 1 AS x"], { CRATEDB_URL: url, CRATEDB_USER: "alice", CRATEDB_PASSWORD: PASSWORD });
     expect(user.code, user.stderr).to.equal(0);
     const crate = await cli(["-c", "SELECT 1 AS x"], { CRATEDB_URL: url, CRATEDB_PASSWORD: CRATE_PASSWORD });
@@ -156,6 +156,10 @@ describe("CLI: npx cratedb-fetch", function () {
     expect(flag.code, flag.stderr).to.equal(0);
     const wrongUser = await cli(["-c", "SELECT 1 AS x"], { CRATEDB_URL: url, CRATEDB_USER: "crate", CRATEDB_PASSWORD: PASSWORD });
     expect(wrongUser.code).to.equal(1);
+    const urlUser = await cli(["--hosts", url.replace("://", "://alice@"), "-c", "SELECT 1 AS x"], { CRATEDB_USER: "crate", CRATEDB_PASSWORD: PASSWORD });
+    expect(urlUser.code, "a URL's user beats CRATEDB_USER and takes CRATEDB_PASSWORD").to.equal(0);
+    const urlPassword = await cli(["--hosts", url.replace("://", `://alice:${PASSWORD}@`), "-c", "SELECT 1 AS x"], { CRATEDB_PASSWORD: "not-it" });
+    expect(urlPassword.code, "a URL's own password beats CRATEDB_PASSWORD").to.equal(0);
   });
 
   it("a 401 hint speaks of the user and the password, never of TLS, and never shows the password", async () => {

@@ -12,9 +12,9 @@ export const USAGE = `Usage: cratedb-fetch [options]
 
 Connection
   --hosts URL         a server (repeat for more); default $CRATEDB_URL (space-separated) or http://localhost:4200
-  -U, --username U    user name; default $CRATEDB_USER, the URL's user, or crate when a password is set
+  -U, --username U    user name; default the URL's user, $CRATEDB_USER, or crate
   -s, --schema S      default schema (default doc)
-  The password is read from $CRATEDB_PASSWORD (or the URL), never from a flag.
+  The password is read from the URL or $CRATEDB_PASSWORD, never from a flag.
 
 Running
   -c, --command SQL   run the SQL (one or more statements) and exit; exit status 1 on an error
@@ -22,7 +22,8 @@ Running
   (a script exits with status 1 if a statement failed).
 
 Output
-  -f, --format F      table (default), json or csv
+  -f, --format F      table (default), json or csv; table and csv show timestamps in ISO 8601 (UTC),
+                      json keeps CrateDB's values (timestamps as epoch milliseconds)
   -x, --expanded      expanded display (one "column | value" line per column)
   -v, --verbose       show the servers, and the node, durations and retries of each statement (on stderr)
   -V, --version       print the version and exit
@@ -69,16 +70,23 @@ function safeMessage(err: unknown): string {
   return "invalid arguments";
 }
 
-/** The user name in a server URL, if it has one (`http://alice:pw@h` → alice); the password is not looked at. */
-function urlUser(host: string): string | undefined {
+/**
+ * The user name in a server URL (`http://alice:pw@h` → alice) and whether the URL carries a password;
+ * the password itself is never read.
+ */
+function urlCredentials(host: string): { user: string; password: boolean } | undefined {
   const at = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([^/?#@]*)@/i.exec(host);
   if (!at) return undefined;
-  const user = (at[1] ?? "").split(":")[0] ?? "";
+  const userinfo = at[1] ?? "";
+  const colon = userinfo.indexOf(":");
+  const raw = colon < 0 ? userinfo : userinfo.slice(0, colon);
+  let user = raw;
   try {
-    return decodeURIComponent(user) || undefined;
+    user = decodeURIComponent(raw);
   } catch {
-    return user || undefined;
+    // shown as typed
   }
+  return user === "" ? undefined : { user, password: colon >= 0 && colon < userinfo.length - 1 };
 }
 
 export function parse(argv: string[], env: Record<string, string | undefined>): Parsed {
@@ -100,20 +108,21 @@ export function parse(argv: string[], env: Record<string, string | undefined>): 
   const format = values.format as Format;
   if (!["table", "json", "csv"].includes(format)) return { kind: "usage", message: "--format must be table, json or csv" };
   const hosts = values.hosts ?? (env.CRATEDB_URL ? env.CRATEDB_URL.split(/\s+/).filter(Boolean) : undefined);
-  const password = env.CRATEDB_PASSWORD;
-  const fromUrl = (hosts ?? []).map(urlUser).find((u) => u !== undefined);
-  // -U, then CRATEDB_USER; a URL's own user otherwise (the library pairs it with the password option);
-  // a password with no user at all is for the default user, as CrateDB's own clients do.
-  let username = values.username ?? (env.CRATEDB_USER || undefined);
-  if (username === undefined && fromUrl === undefined && password !== undefined) username = "crate";
+  const password = env.CRATEDB_PASSWORD || undefined;
+  const fromUrl = (hosts ?? []).map(urlCredentials).find((c) => c !== undefined);
+  // Who: -U, else the URL's own user (psql's order: what the command line names beats the environment),
+  // else CRATEDB_USER, else `crate` when there is a password for it. The username option makes the library
+  // ignore URL credentials, so it is set only when the URL has none or -U overrides them.
   const options: ConnectOptions = { int64: "string", numeric: "string" };
+  const username = values.username ?? (fromUrl !== undefined ? undefined : env.CRATEDB_USER || (password !== undefined ? "crate" : undefined));
   if (username !== undefined) options.username = username;
-  if (password !== undefined && (username !== undefined || fromUrl !== undefined)) options.password = password;
+  // The password: a URL's own beats CRATEDB_PASSWORD, which otherwise goes with whichever user was chosen.
+  if (password !== undefined && (username !== undefined || fromUrl?.password === false)) options.password = password;
   if (values.schema !== undefined) options.schema = values.schema;
   return {
     kind: "run",
     settings: {
-      hosts, options, user: username ?? fromUrl ?? "crate", schema: values.schema ?? "doc", command: values.command,
+      hosts, options, user: username ?? fromUrl?.user ?? "crate", schema: values.schema ?? "doc", command: values.command,
       format, expanded: values.expanded === true, verbose: values.verbose === true,
     },
   };
