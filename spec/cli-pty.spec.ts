@@ -146,7 +146,7 @@ describe("CLI in a pseudo-terminal: the prompt", function () {
     await waitFor(async () => (await cluster.jobs()).some((j) => j.stmt.includes("slow_pty") && j.state === "running"), 10_000);
     const started = Date.now();
     t.type(CTRL_C);
-    expect(await t.waitFor(/cr> $/)).to.include("Cancelled: the statement was stopped and its job killed on the server.");
+    expect(await t.waitFor(/cr> $/)).to.include("Cancelled. The server was asked to kill the statement.");
     expect(Date.now() - started, "back at the prompt at once, not after the statement's 20 s").to.be.below(5_000);
     const job = await waitForKill(cluster, "slow_pty");
     expect(job.stmt.startsWith("SELECT * FROM slow_pty")).to.equal(true);
@@ -204,7 +204,14 @@ describe("CLI in a pseudo-terminal: the prompt", function () {
     await waitFor(async () => (await cluster.jobs()).some((j) => j.stmt.includes("slow_pty_c") && j.state === "running"), 10_000);
     t.type(CTRL_C); // not raw: the terminal turns it into SIGINT
     expect(await t.exit()).to.equal(130);
-    expect(t.screen).to.include("Cancelled: the statement was stopped and its job killed on the server.");
+    expect(t.screen).to.include("Cancelled. The server was asked to kill the statement.");
     await waitForKill(cluster, "slow_pty_c");
+  });
+
+  it("a prompt the server refuses says why, with a hint about the user and password, and exits 2", async () => {
+    const t = new Terminal(["--hosts", url], { HOME: home, CRATEDB_USER: "alice", CRATEDB_PASSWORD: `${PASSWORD}-wrong` });
+    expect(await t.exit()).to.equal(2);
+    expect(t.screen).to.match(/^OperationalError: [^\n]*password authentication failed for user "alice"[^\n]*\nhint: the server did not accept user "alice"/m);
+    expect(t.screen).to.not.include(PASSWORD);
   });
 });

@@ -9,7 +9,7 @@ import { parse, USAGE, version, type Settings } from "./args.js";
 import { ms } from "./format.js";
 import { StatementBuffer } from "./input.js";
 import { interactive, script } from "./repl.js";
-import { INTERRUPT, Runner, type Io } from "./runner.js";
+import { describe, INTERRUPT, Runner, type Io } from "./runner.js";
 
 export type { Io } from "./runner.js";
 
@@ -18,6 +18,9 @@ export interface Stdin {
   isTTY?: boolean;
   stream: NodeJS.ReadableStream;
 }
+
+/** How long the prompt waits for `GET /` (the banner) before it gives up on the server. */
+const BANNER_TIMEOUT_MS = 15_000;
 
 function onQuery(io: Io): (e: QueryEvent) => void {
   return (e) => io.err(`-- ${e.server ?? "no server"}: ${ms(e.durationMs)}` +
@@ -59,7 +62,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   try {
     conn = connect(settings.hosts, { ...settings.options, ...(settings.verbose ? { onQuery: onQuery(io) } : {}) });
   } catch (err) {
-    io.err(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+    io.err(describe(err));
     return 2;
   }
   const runner = new Runner(conn, settings, io);
@@ -68,10 +71,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
     if (settings.command !== undefined) return await command(runner, settings.command);
     if (stdin === undefined || !stdin.isTTY) return await script(runner, stdin?.stream ?? process.stdin);
     try {
-      io.write(banner(await conn.serverInfo(), settings));
+      io.write(banner(await conn.serverInfo(undefined, { timeout: BANNER_TIMEOUT_MS }), settings));
     } catch (err) {
       // No server to talk to (or it refused us): say why, as psql does, rather than prompt for nothing.
-      io.err(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+      io.err(describe(err));
       const hint = runner.hint(err);
       if (hint !== undefined) io.err(hint);
       return 2;

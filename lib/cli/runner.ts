@@ -27,7 +27,8 @@ export const HELP = `Backslash commands (not part of the SQL buffer):
   \\x [on|off|auto]   expanded display: one "column | value" line per column (auto: for rows wider than the terminal)
 End a statement with ';'. Ctrl-C cancels the running statement (its server job is killed) or clears the input.`;
 
-function describe(err: unknown): string {
+/** An error as one line: class, CrateDB code, and the library's message (which never holds a secret). */
+export function describe(err: unknown): string {
   if (err instanceof CrateDBError) return `${err.name}${err.code !== undefined ? ` [${err.code}]` : ""}: ${err.message}`;
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
@@ -53,7 +54,7 @@ export class Runner {
       return "ok";
     } catch (err) {
       if (signal?.aborted && err === signal.reason) {
-        this.io.err("Cancelled: the statement was stopped and its job killed on the server.");
+        this.io.err("Cancelled. The server was asked to kill the statement.");
         return "cancelled";
       }
       this.io.err(describe(err));
