@@ -98,6 +98,7 @@ describe("CLI formatting and statement splitting (properties)", () => {
     fc.stringMatching(/^[a-z]{1,5}$/),
     fc.constantFrom(" ", "\n", ",", "(", ")"),
     content.map((c) => `'${c.replace(/'/g, "''")}'`),
+    fc.tuple(fc.constantFrom(" E", " e"), content, fc.constantFrom("\\'", "''", "\\\\", "\\;")).map(([e, c, esc]) => `${e}'${c.replace(/[\\']/g, "\\$&")}${esc}'`),
     content.map((c) => `"${c.replace(/"/g, '""')}"`),
     content.filter((c) => noEnd(c, "*/") && !c.endsWith("*") && !c.startsWith("/")).map((c) => `/*${c}*/`),
     content.filter((c) => noEnd(c, "\n")).map((c) => `--${c}\n`),

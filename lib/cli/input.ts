@@ -17,12 +17,14 @@ function scan(text: string): Scan {
   const statements: string[] = [];
   let start = 0;
   let significant = false;
-  let state: "sql" | "'" | '"' | "--" | "/*" = "sql";
+  // "e'": an escape string (E'…'), where a backslash escapes the next character, \' included.
+  let state: "sql" | "'" | "e'" | '"' | "--" | "/*" = "sql";
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     const next = text[i + 1];
     if (state === "sql") {
-      if (c === "'" || c === '"') state = c;
+      if (c === "'" && /(^|[^\w$])[eE]$/.test(text.slice(Math.max(0, i - 2), i))) state = "e'";
+      else if (c === "'" || c === '"') state = c;
       else if (c === "-" && next === "-") (state = "--"), i++;
       else if (c === "/" && next === "*") (state = "/*"), i++;
       else if (c === ";") {
@@ -32,6 +34,10 @@ function scan(text: string): Scan {
         continue;
       }
       if (state !== "--" && state !== "/*" && c !== undefined && /\S/.test(c)) significant = true;
+    } else if (state === "e'") {
+      if (c === "\\") i++;
+      else if (c === "'" && next === "'") i++;
+      else if (c === "'") state = "sql";
     } else if (state === "'" || state === '"') {
       // A doubled quote ('' or "") is an escaped quote: leaving and re-entering the state handles it.
       if (c === state) state = "sql";
@@ -42,7 +48,7 @@ function scan(text: string): Scan {
       i++;
     }
   }
-  return { statements, rest: text.slice(start), significant, open: state === "'" || state === '"' || state === "/*" };
+  return { statements, rest: text.slice(start), significant, open: state === "'" || state === "e'" || state === '"' || state === "/*" };
 }
 
 /** SQL typed line by line, split into complete statements. */
