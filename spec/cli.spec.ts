@@ -192,4 +192,24 @@ describe("CLI: npx cratedb-fetch", function () {
     expect(ok.stdout).to.equal("a\r\n1\r\n");
     expect(ok.stderr, "notices beside CSV output go to stderr").to.match(/^Timing is on\.\nTime: \d+(\.\d{1,2})? ms\n$/);
   });
+
+  it("prints a 150 000-row result in every layout, and ends quietly (status 0) when its reader goes away (| head)", async function () {
+    this.timeout(120_000);
+    const sql = "SELECT * FROM generate_series(1, 150000)";
+    const t = await cli(["-U", "alice", "-c", sql], env());
+    expect(t.code, t.stderr).to.equal(0);
+    expect(t.stdout.split("\n")).to.have.length(150_000 + 4);
+    const x = await cli(["-U", "alice", "-x", "-c", sql], env());
+    expect(x.code, x.stderr).to.equal(0);
+    expect(x.stdout.endsWith("generate_series | 150000\n(150000 rows)\n")).to.equal(true);
+    const proc = globalThis.process as unknown as NodeProcess;
+    const { spawn } = proc.getBuiltinModule("node:child_process") as typeof ChildProcess;
+    const child = spawn(proc.execPath, [`${proc.cwd()}/dist/cli.js`, "-U", "alice", "-f", "csv", "-c", sql], { env: { PATH: proc.env.PATH ?? "", ...env() } });
+    let stderr = "";
+    child.stderr.on("data", (b: Uint8Array) => (stderr += new TextDecoder().decode(b)));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).to.equal("");
+    expect(code).to.equal(0);
+  });
 });

@@ -65,7 +65,9 @@ function cellsOf(rows: unknown[][], types: ColType[]): string[][] {
 export function table(cols: string[], rows: unknown[][], types: ColType[] = []): string {
   const heads = cols.map((c) => cell(c));
   const cells = cellsOf(rows, types);
-  const widths = heads.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? "").length)));
+  // Loops, not Math.max(...spread): a result can have more rows than a call can take arguments.
+  const widths = heads.map((c) => c.length);
+  for (const r of cells) r.forEach((v, i) => (widths[i] = Math.max(widths[i] ?? 0, v.length)));
   const numeric = cols.map((_c, i) => isNumeric(types[i], rows, i));
   const line = (r: string[], head = false): string =>
     r.map((v, i) => (numeric[i] && !head ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0))).join(" | ").trimEnd();
@@ -78,7 +80,9 @@ export function expanded(cols: string[], rows: unknown[][], types: ColType[] = [
   const width = Math.max(0, ...heads.map((h) => h.length));
   const cells = cellsOf(rows, types);
   // psql draws each record's rule as wide as its widest line.
-  const total = width + 3 + Math.max(0, ...cells.flat().map((c) => c.length));
+  let widest = 0;
+  for (const r of cells) for (const v of r) widest = Math.max(widest, v.length);
+  const total = width + 3 + widest;
   const out: string[] = [];
   cells.forEach((r, n) => {
     const head = `-[ RECORD ${n + 1} ]`;
