@@ -78,7 +78,7 @@ if (blocks.length > 0) {
       const second = await runBlock(block, code, dir, snippetUrl);
       if (second.code !== 0) fail(title, `the second run failed (exit ${second.code}): not idempotent\n${second.stdout}${second.stderr}`.slice(-2000));
       else if (second.stdout !== first.stdout) fail(title, `the second run printed something else:\n--- first\n${first.stdout}--- second\n${second.stdout}`);
-      else pass(`${title}${first.stdout.trim() ? ` → ${first.stdout.trim().split("\n")[0].slice(0, 80)}` : ""}`);
+      else pass(`${title}${first.stdout.trim() ? `\n      │ ${first.stdout.trimEnd().split("\n").slice(0, 8).map((l) => l.slice(0, 120)).join("\n      │ ")}` : ""}`);
     }
   } finally {
     const stopped = await server.stop();
