@@ -53,8 +53,8 @@ export const checks = {
     return bad.length ? bad.join("\n    ") : undefined;
   },
   "npm start keeps dist/types: a TypeScript consumer app type-checks against the built package": async () => {
-    const env = { CRATEDB_URL: "" };
-    const start = await run("npm", ["start", "--silent"], { cwd: root, env, timeoutMs: 240_000 });
+    // Without CRATEDB_URL the quick start example runs against an embedded server of its own.
+    const start = await run("env", ["-u", "CRATEDB_URL", "npm", "start", "--silent"], { cwd: root, timeoutMs: 240_000 });
     if (start.code !== 0) return `npm start exited ${start.code}: ${(start.stderr || start.stdout).slice(-600)}`;
     if (!existsSync(join(root, "dist/types/entry/node.d.ts"))) return "dist/types/entry/node.d.ts is missing after npm start";
     // A consumer project: node_modules/cratedb-fetch is the package (its package.json "exports" and "types").
