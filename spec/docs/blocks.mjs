@@ -6,6 +6,7 @@
 // workerd, `sh` with bash. A block that cannot run is preceded by `<!-- not run: <reason> -->`.
 import { build, transform } from "esbuild";
 import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 
@@ -66,6 +67,21 @@ export function run(command, args, { cwd, env, timeoutMs = 60_000 } = {}) {
       clearTimeout(timer);
       resolve({ code: timedOut ? 124 : code ?? 1, stdout, stderr: timedOut ? `${stderr}\n(timed out after ${timeoutMs} ms)` : stderr });
     });
+  });
+}
+
+/** `npm run server`'s script (spec/support/pglite/serve.mjs) as a child; resolves once it prints its URL. */
+export function startServer(port, extraArgs = []) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, "spec/support/pglite/serve.mjs"), "--port", String(port), ...extraArgs], { stdio: ["ignore", "pipe", "inherit"] });
+    const lines = [];
+    const exited = new Promise((r) => child.once("exit", (code, signal) => r({ code, signal, lines })));
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      lines.push(line);
+      const m = /listening on (http:\/\/\S+)/.exec(line);
+      if (m) resolve({ url: m[1], port: Number(new URL(m[1]).port), lines, stop: (signal = "SIGTERM") => (child.kill(signal), exited) });
+    });
+    child.once("exit", (code) => reject(new Error(`the server exited (${code}) before listening:\n${lines.join("\n")}`)));
   });
 }
 

@@ -3,7 +3,7 @@
 // `npm start` leaves in dist/. Each check resolves with an error message, or undefined when it holds.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { root, run } from "./blocks.mjs";
+import { root, run, startServer } from "./blocks.mjs";
 
 /** README.md and docs/*.md: the pages whose code blocks run. */
 export function docPages() {
@@ -22,7 +22,34 @@ function markdownFiles(dir = root, out = []) {
   return out;
 }
 
+/** POST /_sql to the server at `url`; resolves with the parsed answer. */
+async function sql(url, stmt) {
+  const res = await fetch(`${url}/_sql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ stmt }) });
+  return res.json();
+}
+
 export const checks = {
+  "npm run server -- --port 0 --data <dir>: stops on Ctrl-C (SIGINT), and the database outlives the restart": async () => {
+    const dir = join(root, "build/docs-server-data/db");
+    rmSync(dirname(dir), { recursive: true, force: true });
+    const first = await startServer(0, ["--data", dir]);
+    let count;
+    try {
+      await sql(first.url, "CREATE TABLE kept (id INT)");
+      await sql(first.url, "INSERT INTO kept (id) VALUES (1)");
+    } finally {
+      const stopped = await first.stop("SIGINT");
+      if (stopped.code !== 0 || !stopped.lines.includes("Stopped.")) return `the first server exited ${stopped.code ?? stopped.signal}: ${stopped.lines.join("\n")}`;
+    }
+    const second = await startServer(0, ["--data", dir]);
+    try {
+      count = (await sql(second.url, "SELECT count(*) FROM kept")).rows?.[0]?.[0];
+    } finally {
+      await second.stop();
+    }
+    if (first.port === 0 || second.port === 0) return "--port 0 did not report the port it took";
+    return count === 1 ? undefined : `after a restart, SELECT count(*) FROM kept gave ${JSON.stringify(count)}`;
+  },
   "README.md has at most 300 lines": () => {
     const n = readFileSync(join(root, "README.md"), "utf8").trimEnd().split("\n").length;
     return n <= 300 ? undefined : `README.md has ${n} lines`;

@@ -6,12 +6,10 @@
 // Snippets say `http://localhost:4200`. The server takes port 4200 when it is free; when it is not (another
 // server on a shared machine), it takes a free port and only that URL string is rewritten in each block,
 // which this script says in its output.
-import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { extractBlocks, prepare, root, runBlock } from "./blocks.mjs";
+import { extractBlocks, prepare, root, runBlock, startServer } from "./blocks.mjs";
 import { checks, docPages } from "./checks.mjs";
 
 const grep = process.env.SPEC_GREP ? new RegExp(process.env.SPEC_GREP, "i") : undefined;
@@ -23,21 +21,6 @@ const fail = (title, why) => (result.failed++, result.failures.push(title), cons
 const portFree = (port) => new Promise((resolve) => {
   const s = createServer().once("error", () => resolve(false)).listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
 });
-
-/** `npm run server`'s script (spec/support/pglite/serve.mjs) as a child; resolves once it prints its URL. */
-function startServer(port) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, "spec/support/pglite/serve.mjs"), "--port", String(port)], { stdio: ["ignore", "pipe", "inherit"] });
-    const lines = [];
-    const exited = new Promise((r) => child.once("exit", (code, signal) => r({ code, signal, lines })));
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      lines.push(line);
-      const m = /listening on (http:\/\/\S+)/.exec(line);
-      if (m) resolve({ url: m[1], port: Number(new URL(m[1]).port), lines, stop: () => (child.kill("SIGTERM"), exited) });
-    });
-    child.once("exit", (code) => reject(new Error(`the server exited (${code}) before listening:\n${lines.join("\n")}`)));
-  });
-}
 
 // Checks that rebuild dist/ (npm start) run first, before any block uses dist/.
 const checkNames = Object.keys(checks).filter((t) => !grep || grep.test(t));
