@@ -42,6 +42,23 @@ export function extractBlocks(file) {
   return blocks;
 }
 
+/**
+ * Why a `js` block is not plain JavaScript for Node 20, or undefined: a parse error, TypeScript syntax (what esbuild's
+ * TypeScript loader strips differs from the JavaScript parse, e.g. `conn.query<[number]>(…)`, which JavaScript reads
+ * as comparisons), or `await using` (Node 20 and 22 reject it).
+ */
+export async function jsProblem(code) {
+  if (/\b(await\s+)?using\s+[\w$]+\s*=/.test(code)) return "`await using`: Node 20 and 22 reject it (use a deno or bun block, or try/finally)";
+  let js;
+  try {
+    js = await transform(code, { loader: "js", format: "esm", target: "esnext" });
+  } catch (e) {
+    return `not JavaScript: ${String(e.message).split("\n").slice(0, 3).join(" ")}`;
+  }
+  const ts = await transform(code, { loader: "ts", format: "esm", target: "esnext", tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } } });
+  return js.code === ts.code ? undefined : "TypeScript syntax in a js block (a .mjs file cannot run it): make it a ts block or remove the types";
+}
+
 /** Runs a command; resolves with { code, stdout, stderr } (code 124 after `timeoutMs`). */
 export function run(command, args, { cwd, env, timeoutMs = 60_000 } = {}) {
   return new Promise((resolve) => {

@@ -9,7 +9,7 @@
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { extractBlocks, prepare, root, runBlock, startServer } from "./blocks.mjs";
+import { extractBlocks, jsProblem, prepare, root, runBlock, startServer } from "./blocks.mjs";
 import { checks, docPages } from "./checks.mjs";
 
 const grep = process.env.SPEC_GREP ? new RegExp(process.env.SPEC_GREP, "i") : undefined;
@@ -45,14 +45,22 @@ if (blocks.length > 0) {
   console.log(`\ndocs: ${blocks.length} code blocks; the embedded test server (npm run server) listens on ${server.url}`);
   if (server.port !== 4200) console.log(`docs: port 4200 is taken on this machine: "http://localhost:4200" in blocks is rewritten to "${snippetUrl}"`);
   const skipped = [];
+  let ran = 0;
   try {
     for (const block of blocks) {
       const title = `${block.file}:${block.line} (${block.lang || "no language"})`;
+      // Run or not, a js block is what a user pastes into a .mjs file: plain JavaScript that Node 20 parses.
+      const problem = block.runner === "node" ? await jsProblem(block.code) : undefined;
+      if (problem) {
+        fail(`${title} is plain JavaScript${block.skip ? " (not run)" : ""}`, problem);
+        continue;
+      }
       if (block.skip) {
         skipped.push(`${title}: ${block.skip}`);
         continue;
       }
       const code = block.code.replaceAll("http://localhost:4200", snippetUrl);
+      ran++;
       const first = await runBlock(block, code, dir, snippetUrl);
       if (first.code !== 0) {
         fail(title, `exit ${first.code}\n${first.stdout}${first.stderr}`.slice(-2000));
@@ -73,7 +81,6 @@ if (blocks.length > 0) {
   }
   for (const s of skipped) console.log(`  - not run: ${s}`);
   result.notApplicable = skipped.length;
-  const ran = blocks.length - skipped.length;
   console.log(`\ndocs: ${ran} code blocks ran (each twice), ${skipped.length} skipped (marked not run), ${result.failed} failed checks or blocks (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 console.log(`LANE_RESULT ${JSON.stringify(result)}`);
