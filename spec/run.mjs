@@ -12,7 +12,8 @@ const args = process.argv.slice(2);
 const laneArg = args.includes("--lanes") ? args[args.indexOf("--lanes") + 1] : undefined;
 const grep = args.includes("--grep") ? args[args.indexOf("--grep") + 1] : undefined;
 // `proxy`: the failover, chaos and blob specs in Node through real nginx and HAProxy (spec/runtimes/proxy.mjs).
-const LANES = ["node", "deno", "bun", "workerd", "chromium", "proxy"];
+// `lowest-peers`: the Kysely and Drizzle specs in Node against the lowest kysely/drizzle-orm the peer ranges allow.
+const LANES = ["node", "deno", "bun", "workerd", "chromium", "proxy", "lowest-peers"];
 // The soak (20 000 queries against a 3-node cluster losing a node twice) runs last, on Node.
 const DEFAULT_LANES = [...LANES, "soak"];
 const lanes = laneArg ? laneArg.split(",") : DEFAULT_LANES;
