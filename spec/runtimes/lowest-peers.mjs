@@ -9,11 +9,9 @@ import { bundleSpecs, mochaArgs, root } from "./bundle.mjs";
 import { laneWithExample } from "./example.mjs";
 
 const aliases = { kysely: "kysely-lowest", "drizzle-orm": "drizzle-orm-lowest" };
-for (const [name, alias] of Object.entries(aliases)) {
-  // Read as a file: Kysely 0.28 does not export its package.json.
-  const { version } = JSON.parse(readFileSync(join(root, "node_modules", alias, "package.json"), "utf8"));
-  console.log(`  ${name} → ${alias} ${version}`);
-}
+// Read as files: Kysely 0.28 does not export its package.json. The Drizzle spec checks the version it sees.
+const version = (alias) => JSON.parse(readFileSync(join(root, "node_modules", alias, "package.json"), "utf8")).version;
+for (const [name, alias] of Object.entries(aliases)) console.log(`  ${name} → ${alias} ${version(alias)}`);
 
 const lowestPeers = {
   name: "lowest-peers",
@@ -32,4 +30,6 @@ const files = await bundleSpecs({
   entryPoints: ["kysely", "drizzle"].map((name) => join(root, "spec", `${name}.spec.ts`)),
 });
 const grep = process.env.SPEC_GREP ? ["--grep", process.env.SPEC_GREP] : [];
-process.exit(await laneWithExample(process.execPath, mochaArgs(files, grep), { ...process.env, CRATEDB_FETCH_PEERS: "lowest" }));
+process.exit(await laneWithExample(process.execPath, mochaArgs(files, grep), {
+  ...process.env, CRATEDB_FETCH_PEERS: "lowest", CRATEDB_FETCH_LOWEST_DRIZZLE: version(aliases["drizzle-orm"]),
+}));
