@@ -3,7 +3,7 @@
 // resolving "kysely/migration" to 0.28's "kysely", which exported the Migrator itself.
 import { expect } from "chai";
 import { DefaultTypeConverter, IntegrityError, InterfaceError, NotSupportedError, ProgrammingError, connect, type Connection } from "cratedb-fetch";
-import { CrateDBDialect } from "cratedb-fetch/kysely";
+import { CrateDBDialect, type CrateDBIntrospector } from "cratedb-fetch/kysely";
 import * as kyselyRoot from "kysely";
 import { Kysely, sql, type Generated } from "kysely";
 import { Migrator, type Migration } from "kysely/migration";
@@ -73,6 +73,10 @@ describe("Kysely dialect (cratedb-fetch/kysely)", function () {
     const person = tables.find((t) => t.name === "person");
     expect(person?.columns.map((c) => c.name)).to.deep.equal(["id", "name", "age"]);
     expect(tables.some((t) => t.name.startsWith("kysely_migration"))).to.equal(false);
+    // Kysely 0.28's introspector interface also has getMetadata() (0.29 dropped it): the same tables.
+    const meta = await (db.introspection as CrateDBIntrospector).getMetadata({ withInternalKyselyTables: true });
+    expect(meta.tables.find((t) => t.name === "person")?.columns.map((c) => c.name)).to.deep.equal(["id", "name", "age"]);
+    expect(meta.tables.some((t) => t.name === "kysely_migration")).to.equal(true);
   });
 
   it("inserts, selects, updates and deletes, with numAffectedRows from rowcount", async () => {
