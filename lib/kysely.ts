@@ -97,6 +97,8 @@ function withDates(rows: unknown[], cols: readonly string[] | undefined, types: 
   if (cols === undefined || types === undefined) return;
   const keys = cols.filter((_, i) => isTime(types[i]));
   if (keys.length === 0) return;
+  // Rows are objects with own properties (a column named __proto__ too, see toObject), so plain
+  // assignment sets the property and never the prototype.
   for (const row of rows as Array<Record<string, unknown>>) for (const k of keys) row[k] = toDate(row[k]);
 }
 

@@ -146,6 +146,10 @@ describe("Kysely dialect (cratedb-fetch/kysely)", function () {
       expect(back).to.deep.equal([{ id: 3, at: later, ats: [] }]);
       const raw = await sql<{ at: Date; n: number }>`SELECT at, id AS n FROM k_event WHERE id = ${1}`.execute(db);
       expect(raw.rows).to.deep.equal([{ at, n: 1 }]);
+      // A column named __proto__ stays an own property holding the Date (the prototype is untouched).
+      const [odd] = (await sql<Record<string, unknown>>`SELECT at AS "__proto__" FROM k_event WHERE id = ${1}`.execute(db)).rows;
+      expect(Object.getPrototypeOf(odd)).to.equal(Object.prototype);
+      expect(Object.getOwnPropertyDescriptor(odd, "__proto__")?.value).to.deep.equal(at);
     });
 
     it("stay epoch milliseconds with dates: false; a connection converter's values are left as they are", async () => {
