@@ -13,7 +13,8 @@ const laneArg = args.includes("--lanes") ? args[args.indexOf("--lanes") + 1] : u
 const grep = args.includes("--grep") ? args[args.indexOf("--grep") + 1] : undefined;
 // `proxy`: the failover, chaos and blob specs in Node through real nginx and HAProxy (spec/runtimes/proxy.mjs).
 // `docs`: every code block of README.md and docs/*.md against the embedded test server (spec/docs/run-blocks.mjs).
-const LANES = ["node", "deno", "bun", "workerd", "chromium", "proxy", "docs"];
+// `lowest-peers`: the Kysely and Drizzle specs in Node against the lowest kysely/drizzle-orm the peer ranges allow.
+const LANES = ["node", "deno", "bun", "workerd", "chromium", "proxy", "lowest-peers", "docs"];
 const laneScript = (lane) => join(root, lane === "docs" ? "spec/docs/run-blocks.mjs" : `spec/runtimes/${lane}.mjs`);
 // The soak (20 000 queries against a 3-node cluster losing a node twice) runs last, on Node.
 const DEFAULT_LANES = [...LANES, "soak"];
