@@ -9,8 +9,8 @@ import { fork } from "node:child_process";
 import http from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { burst, field, now, quantile, rounds } from "./common.mjs";
-import { CF, CF_BIGINT, CF_FETCH, NODE_CRATE, RAW_FETCH, RAW_HTTP, makeClients } from "./clients.mjs";
+import { burst, field, now, pairedRatio, quantile, rounds } from "./common.mjs";
+import { CF, CF_BIGINT, CF_FETCH, NODE_CRATE, RAW_FETCH, RAW_HTTP, RAW_HTTP_AA, makeClients } from "./clients.mjs";
 import { LARGE_ROWS, STMT } from "./data.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -18,12 +18,18 @@ const root = join(here, "../..");
 const [scenario, url] = process.argv.slice(2);
 const quick = process.argv.includes("--quick");
 const inProcess = process.env.BENCH_INPROCESS === "1";
-const MAIN = [RAW_HTTP, RAW_FETCH, CF, CF_FETCH, NODE_CRATE]
-  .filter((n) => n === RAW_HTTP || !process.env.BENCH_CLIENTS || process.env.BENCH_CLIENTS.split(",").includes(n));
+const MAIN = [RAW_HTTP, RAW_HTTP_AA, RAW_FETCH, CF, CF_FETCH, NODE_CRATE]
+  .filter((n) => n === RAW_HTTP || n === RAW_HTTP_AA || !process.env.BENCH_CLIENTS || process.env.BENCH_CLIENTS.split(",").includes(n));
 
+// Many short rounds rather than a few long ones: a ratio is taken per round, between clients that ran
+// next to each other, so a short round sees less drift of a shared machine's load, and more rounds
+// give the bootstrap interval of the median ratio more to work with.
 const P = quick
-  ? { rounds: 3, burstMs: 120, largeRounds: 2, bulkRounds: 3 }
-  : { rounds: 12, burstMs: 500, largeRounds: 15, bulkRounds: 15 };
+  ? { rounds: 6, burstMs: 60, largeRounds: 3, bulkRounds: 4 }
+  : { rounds: 40, burstMs: 150, largeRounds: 25, bulkRounds: 25 };
+
+/** Per-round paired ratios to `base` of the fields `keys`: { key: { ratio, lo, hi, n } } (common.mjs). */
+const ratios = (rs, base, keys) => Object.fromEntries(keys.map((k) => [k, pairedRatio(rs.map((x) => x[k]), base.map((x) => x[k]))]));
 
 // ---------------------------------------------------------------- clients: workers or in-process
 
@@ -150,6 +156,7 @@ async function throughput(stmt, rowsExpected, concurrency, withLatency) {
     out[h.name] = {
       qps: field(r, "qps"), clientUsPerOp: field(r, "clientUsPerOp"), serverShare: field(r, "serverShare"),
       ops: r.reduce((a, x) => a + x.ops, 0),
+      vsRaw: ratios(r, res[RAW_HTTP], ["qps", "clientUsPerOp"]),
       ...(withLatency ? { p50: quantile(l, 0.5), p99: quantile(l, 0.99) } : {}),
     };
   }
@@ -174,7 +181,10 @@ async function largeDecode() {
   const res = await rounds(entries, (e) => e.h.call("one", { stmt: e.stmt, expectRows: LARGE_ROWS }),
     { rounds: P.largeRounds, warmupRounds: quick ? 0 : 1, maxMs: quick ? 8_000 : 90_000 });
   const out = {};
-  for (const e of entries) out[e.name] = { ms: field(res[e.name], "ms"), cpuMs: field(res[e.name], "cpuMs") };
+  for (const e of entries) {
+    const base = res[e.name.endsWith("(unsafe)") ? `${RAW_HTTP} (unsafe)` : RAW_HTTP];
+    out[e.name] = { ms: field(res[e.name], "ms"), cpuMs: field(res[e.name], "cpuMs"), vsRaw: ratios(res[e.name], base, ["ms", "cpuMs"]) };
+  }
   await closeAll(hs);
   return { results: out, wallMs: now() - t0 };
 }
@@ -188,7 +198,7 @@ async function bulkInsert() {
   const res = await rounds(hs, (h) => h.call("one", { stmt: STMT.bulk, bulkRows: 10_000, expectRows: 10_000 }),
     { rounds: P.bulkRounds, maxMs: quick ? 5_000 : 30_000 });
   const out = {};
-  for (const h of hs) out[h.name] = { ms: field(res[h.name], "ms"), cpuMs: field(res[h.name], "cpuMs") };
+  for (const h of hs) out[h.name] = { ms: field(res[h.name], "ms"), cpuMs: field(res[h.name], "cpuMs"), vsRaw: ratios(res[h.name], res[RAW_HTTP], ["ms", "cpuMs"]) };
   await closeAll(hs);
   return out;
 }
