@@ -25,8 +25,8 @@ const MAIN = [RAW_HTTP, RAW_HTTP_AA, RAW_FETCH, CF, CF_FETCH, NODE_CRATE]
 // next to each other, so a short round sees less drift of a shared machine's load, and more rounds
 // give the bootstrap interval of the median ratio more to work with.
 const P = quick
-  ? { rounds: 6, burstMs: 60, largeRounds: 3, bulkRounds: 4 }
-  : { rounds: 40, burstMs: 150, largeRounds: 25, bulkRounds: 25 };
+  ? { rounds: 6, burstMs: 60, largeRounds: 3, bulkRounds: 4, bulkTimes: 3 }
+  : { rounds: 40, burstMs: 150, largeRounds: 25, bulkRounds: 40, bulkTimes: 5 };
 
 /** Per-round paired ratios to `base` of the fields `keys`: { key: { ratio, lo, hi, n } } (common.mjs). */
 const ratios = (rs, base, keys) => Object.fromEntries(keys.map((k) => [k, pairedRatio(rs.map((x) => x[k]), base.map((x) => x[k]))]));
@@ -92,14 +92,22 @@ async function inProcessHandles(names) {
         return { qps: b.perSec, ops: b.ops, ms: b.ms, clientUsPerOp: (cu.user + cu.system) / b.ops, lat };
       }
       if (op === "one") {
+        const times = a.times ?? 1;
+        if (a.bulkRows) this.args ??= (await import("./data.mjs")).bulkArgs(a.bulkRows);
         gc();
         const c0 = process.cpuUsage();
         const s = now();
-        const got = a.bulkRows ? await client.bulk(a.stmt, (this.args ??= (await import("./data.mjs")).bulkArgs(a.bulkRows))) : (await client.query(a.stmt)).length;
-        const ms = now() - s;
+        for (let i = 0; i < times; i++) {
+          const got = a.bulkRows ? await client.bulk(a.stmt, this.args) : (await client.query(a.stmt)).length;
+          if (a.expectRows !== undefined && got !== a.expectRows) throw new Error(`${client.name}: ${got}`);
+        }
+        const ms = (now() - s) / times;
         const cu = process.cpuUsage(c0);
-        if (a.expectRows !== undefined && got !== a.expectRows) throw new Error(`${client.name}: ${got}`);
-        return { ms, cpuMs: (cu.user + cu.system) / 1000 };
+        return { ms, cpuMs: (cu.user + cu.system) / 1000 / times };
+      }
+      if (op === "bulkCheck") {
+        this.args ??= (await import("./data.mjs")).bulkArgs(a.n);
+        return { results: await client.bulk(a.stmt, this.args) };
       }
       if (op === "close") return client.close();
       throw new Error(op);
@@ -195,7 +203,7 @@ async function bulkInsert() {
     const r = await h.call("bulkCheck", { stmt: STMT.bulk, n: 10_000 });
     if (r.results !== 10_000) throw new Error(`${h.name}: ${r.results} bulk results`);
   }
-  const res = await rounds(hs, (h) => h.call("one", { stmt: STMT.bulk, bulkRows: 10_000, expectRows: 10_000 }),
+  const res = await rounds(hs, (h) => h.call("one", { stmt: STMT.bulk, bulkRows: 10_000, expectRows: 10_000, times: P.bulkTimes }),
     { rounds: P.bulkRounds, maxMs: quick ? 5_000 : 30_000 });
   const out = {};
   for (const h of hs) out[h.name] = { ms: field(res[h.name], "ms"), cpuMs: field(res[h.name], "cpuMs"), vsRaw: ratios(res[h.name], res[RAW_HTTP], ["ms", "cpuMs"]) };

@@ -117,7 +117,7 @@ export function report(results, { root }) {
 
   if (N["bulk-insert"]) {
     const r = N["bulk-insert"];
-    md.push("## bulk-insert: one bulk of 10 000 rows × 4 columns", "");
+    md.push("## bulk-insert: one bulk of 10 000 rows × 4 columns (per bulk; several bulks per round)", "");
     table(["client", "ms/bulk", "time ratio [90 % CI]", "client CPU ms", "CPU ratio [90 % CI]", "noise"], Object.entries(r).map(([name, v]) => [
       name, f1(v.ms.median), name === RAW ? "1" : fci(v.vsRaw.ms), f1(v.cpuMs.median), name === RAW ? "1" : fci(v.vsRaw.cpuMs), pct(v.ms.riqr)]));
     if (r["node-crate"]) {
