@@ -170,7 +170,7 @@ export function renderChart(results) {
     const pw = (W - left - 30) / 2 - 25;
     parts.push(...ratioPanel(sorted, "speed", left, pw, y - 10, panelH, "Speed ÷ raw node:http (right: faster)",
       "q/s; 1 ÷ time for large-decode, bulk-insert · red: 0.95", aa));
-    parts.push(...ratioPanel(sorted, "cpu", left + pw + 50, pw, y - 10, panelH, "Client CPU per query ÷ raw node:http (left: cheaper)",
+    parts.push(...ratioPanel(sorted, "cpu", left + pw + 50, pw, y - 10, panelH, "Client CPU per query ÷ raw (left: cheaper)",
       "process.cpuUsage() of the client's process", aa));
     y += panelH + 70;
   }

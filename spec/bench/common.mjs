@@ -49,8 +49,10 @@ export async function burst(op, { concurrency = 1, maxOps = 1e9, maxMs = 500, la
 }
 
 /**
- * Interleaved rounds: in round r every client runs once, the order rotated by r (A B C, B C A, …),
- * after `warmupRounds` unrecorded rounds. `measure(client, warmup)` returns a number or an object;
+ * Interleaved rounds: in round r every client runs once, the order rotated by r and reversed in every
+ * other round (A B C, C A B reversed = B A C, C A B, …), after `warmupRounds` unrecorded rounds. The
+ * reversal matters: with rotation alone B follows A in all rounds but one, so anything A leaves behind
+ * (a busy server, a cold cache, a GC) would always land on B and bias the A/B pair. `measure(client, warmup)` returns a number or an object;
  * `between()` runs before each measurement (e.g. a GC). Returns { name: results[] }.
  */
 export async function rounds(clients, measure, { rounds: n, warmupRounds = 1, between, maxMs = Infinity } = {}) {
@@ -60,6 +62,7 @@ export async function rounds(clients, measure, { rounds: n, warmupRounds = 1, be
     if (r >= 1 && now() - t0 > maxMs) break; // time bound: keep at least one recorded round
     const k = ((r % clients.length) + clients.length) % clients.length;
     const order = [...clients.slice(k), ...clients.slice(0, k)];
+    if (r % 2 !== 0) order.reverse();
     for (const c of order) {
       if (between) await between();
       const v = await measure(c, r < 0);
