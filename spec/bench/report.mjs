@@ -8,10 +8,13 @@ const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : "–");
 const f3 = (x) => (Number.isFinite(x) ? x.toFixed(3) : "–");
 const pct = (x) => (Number.isFinite(x) ? `±${Math.round(x * 50)}%` : "–"); // half the IQR relative to the median
 const mb = (x) => (Number.isFinite(x) ? (x / 1048576).toFixed(1) : "–");
+const sgn = (x) => (Number.isFinite(x) ? `${x < 0 ? "−" : "+"}${Math.abs(x).toFixed(1)}` : "–");
 const kb = (x) => (Number.isFinite(x) ? (x / 1024).toFixed(1) : "–");
 /** "0.953 [0.941–0.967]": a paired ratio with its 90 % interval. */
 export const fci = (r) => (r === undefined || !Number.isFinite(r.ratio) ? "–"
   : Number.isFinite(r.lo) ? `${f3(r.ratio)} [${f3(r.lo)}–${f3(r.hi)}]` : `${f3(r.ratio)} (n=${r.n}, no CI)`);
+/** " — the interval straddles the target: not conclusive" when lo < target < hi. */
+const straddle = (r, target) => (Number.isFinite(r?.lo) && r.lo < target && target < r.hi ? " — the 90 % interval straddles the target: not conclusive" : "");
 const fciShort = (r) => (r === undefined || !Number.isFinite(r.ratio) ? "–"
   : Number.isFinite(r.lo) ? `${f3(r.ratio)}[${f3(r.lo)},${f3(r.hi)}]` : `${f3(r.ratio)}(n=${r.n})`);
 
@@ -21,14 +24,19 @@ const CF = "cratedb-fetch";
 const THROUGHPUT = [["point-c1", "point-c1: `SELECT 1`, one at a time"], ["point-c32", "point-c32: `SELECT 1`, 32 in flight"],
   ["small-c8", "small-c8: 10 × 5 result, 8 in flight"]];
 
-/** The A/A pair's ratio per scenario: { scenario: { ratio, lo, hi } } (throughput: q/s; others: time). */
+/**
+ * The A/A pair's ratios per scenario: [speed, cpu], each { scenario: { ratio, lo, hi } } (speed:
+ * q/s for the throughput scenarios, time for the others; cpu: client CPU per query).
+ */
 export function aaFloor(results) {
   const N = results.node ?? {};
-  const out = {};
-  for (const [s] of THROUGHPUT) if (N[s]?.[AA]) out[s] = N[s][AA].vsRaw.qps;
-  if (N["large-decode"]?.results[AA]) out["large-decode"] = N["large-decode"].results[AA].vsRaw.ms;
-  if (N["bulk-insert"]?.[AA]) out["bulk-insert"] = N["bulk-insert"][AA].vsRaw.ms;
-  return out;
+  const speed = {};
+  const cpu = {};
+  for (const [s] of THROUGHPUT) if (N[s]?.[AA]) [speed[s], cpu[s]] = [N[s][AA].vsRaw.qps, N[s][AA].vsRaw.clientUsPerOp];
+  for (const [s, r] of [["large-decode", N["large-decode"]?.results], ["bulk-insert", N["bulk-insert"]]]) {
+    if (r?.[AA]) [speed[s], cpu[s]] = [r[AA].vsRaw.ms, r[AA].vsRaw.cpuMs];
+  }
+  return [speed, cpu];
 }
 
 export function report(results, { root }) {
@@ -44,7 +52,7 @@ export function report(results, { root }) {
     `Node ${process.versions.node}, git ${git}${libDirty ? " + uncommitted lib/ changes" : ""}, dist/node.js sha256 ${distHash}; ` +
     `load average ${loadStart.map(f2).join("/")} at start, ${loadEnd.map(f2).join("/")} at end; ${seconds.toFixed(0)} s. ` +
     `Node clients: ${results.mode ?? "–"} (interleaved rounds, one client busy at a time). CPUs: ${results.pinning}.`, "",
-    "**How to read.** Each client runs once per round, next to the others (order rotated each round). *ratio* = the median over " +
+    "**How to read.** Each client runs once per round, next to the others (order rotated, and reversed every other round). *ratio* = the median over " +
     "rounds of the client's value ÷ raw node:http's value in the same round (throughput: higher is better; time and CPU: lower is " +
     `better), in brackets its 90 % confidence interval (bootstrap over rounds, ${bootstrap.resamples} resamples, seed ${bootstrap.seed}). ` +
     "*client CPU* is user + system CPU time of the client's process (process.cpuUsage) over the measured part of the round, per " +
@@ -52,15 +60,19 @@ export function report(results, { root }) {
     `the rounds relative to the median. \`${AA}\` is the same raw client in a second process: its ratio is the bench's noise floor.`, "");
 
   // ------------------------------------------------------------ A/A floor
-  const aa = aaFloor(results);
+  const [aa, aaCpu] = aaFloor(results);
   let aaLine;
   if (Object.keys(aa).length > 0) {
-    aaLine = `A/A noise floor (${AA} ÷ ${RAW}, 90 % CI): ${Object.entries(aa).map(([s, r]) => `${s} ${fci(r)}`).join(", ")}`;
-    const width = Math.max(...Object.values(aa).filter((r) => Number.isFinite(r.lo)).map((r) => Math.max(Math.abs(1 - r.lo), Math.abs(r.hi - 1))));
+    const list = (o) => Object.entries(o).map(([s, r]) => `${s} ${fci(r)}`).join(", ");
+    const widest = (o) => Math.max(...Object.values(o).filter((r) => Number.isFinite(r.lo)).map((r) => Math.max(Math.abs(1 - r.lo), Math.abs(r.hi - 1))));
+    aaLine = `A/A noise floor (${AA} ÷ ${RAW}, 90 % CI): speed ${list(aa)}; client CPU per query ${list(aaCpu)}`;
     md.push("## A/A noise floor", "", `${aaLine}.`, "");
-    if (Number.isFinite(width)) {
-      md.push(`A gap smaller than ±${(width * 100).toFixed(1)} % (the widest A/A interval's distance from 1) cannot be told from noise in this run.`, "");
-      final.aa = width;
+    const [w, wc] = [widest(aa), widest(aaCpu)];
+    if (Number.isFinite(w)) {
+      md.push(`A gap smaller than ±${(w * 100).toFixed(1)} % in speed or ±${(wc * 100).toFixed(1)} % in client CPU (the widest A/A ` +
+        "interval's distance from 1) cannot be told from noise in this run.", "");
+      final.aa = w;
+      final.aaCpu = wc;
     }
   }
 
@@ -75,7 +87,7 @@ export function report(results, { root }) {
         f1(v.clientUsPerOp.median), name === RAW ? "1" : fci(v.vsRaw.clientUsPerOp), `${Math.round(v.serverShare.median * 100)}%`, pct(v.qps.riqr)]));
     const q = r[CF].vsRaw.qps;
     final[s] = q;
-    goal(`${s} ≥ 0.95× raw node:http`, q.ratio >= 0.95, `${fci(q)} (CPU per query ${fci(r[CF].vsRaw.clientUsPerOp)}; A/A ${fci(aa[s])})`);
+    goal(`${s} ≥ 0.95× raw node:http`, q.ratio >= 0.95, `${fci(q)} (CPU per query ${fci(r[CF].vsRaw.clientUsPerOp)}; A/A ${fci(aa[s])}, CPU ${fci(aaCpu[s])})${straddle(q, 0.95)}`);
     if (r["node-crate"]) goal(`${s} faster than node-crate`, r[CF].qps.median > r["node-crate"].qps.median, `${f0(r[CF].qps.median)} vs ${f0(r["node-crate"].qps.median)} q/s`);
   }
 
@@ -94,7 +106,7 @@ export function report(results, { root }) {
       "retained = heap + external held by the result after a full GC.", "");
     const q = r[CF].vsRaw.ms;
     final["large-decode"] = q;
-    goal("large-decode ≤ 1.05× raw node:http time", q.ratio <= 1.05, `${fci(q)} (CPU ${fci(r[CF].vsRaw.cpuMs)}; A/A ${fci(aa["large-decode"])})`);
+    goal("large-decode ≤ 1.05× raw node:http time", q.ratio <= 1.05, `${fci(q)} (CPU ${fci(r[CF].vsRaw.cpuMs)}; A/A ${fci(aa["large-decode"])}, CPU ${fci(aaCpu["large-decode"])})${straddle(q, 1.05)}`);
     if (r["node-crate"]) goal("large-decode faster than node-crate", r[CF].ms.median < r["node-crate"].ms.median, `${f1(r[CF].ms.median)} vs ${f1(r["node-crate"].ms.median)} ms`);
   }
 
@@ -138,7 +150,7 @@ export function report(results, { root }) {
       "`CLOSE`, on a session of its own. RSS over time is in the chart.", "");
     if (r.stream) {
       final.stream = r.stream.vsQuery;
-      goal("stream (default batchSize) ≥ 0.9× query() rows/s", r.stream.vsQuery.ratio >= 0.9, fci(r.stream.vsQuery));
+      goal("stream (default batchSize) ≥ 0.9× query() rows/s", r.stream.vsQuery.ratio >= 0.9, `${fci(r.stream.vsQuery)}${straddle(r.stream.vsQuery, 0.9)}`);
       goal("stream peak RSS < 50 MB over the baseline", r.stream.peakRssDelta < 50 * 1048576, `${mb(r.stream.peakRssDelta)} MB`);
     }
   }
@@ -152,8 +164,8 @@ export function report(results, { root }) {
       `the import itself, timed inside the process: ${f1(c.importMs)} ms. Not pinned: a cold start uses more than one thread.`, "");
     const d = c.delta[c.full];
     final.cold = d;
-    goal("cold import of the full entry ≤ +12 ms over bare node", d <= 12, `+${f1(d)} ms (in-process import ${f1(c.importMs)} ms; an empty .mjs: +${f1(c.delta[c.empty])} ms)`);
-    if (c.lite) goal("cold import of `cratedb-fetch/lite` ≤ +8 ms over bare node", c.delta[c.lite] <= 8, `+${f1(c.delta[c.lite])} ms`);
+    goal("cold import of the full entry ≤ +12 ms over bare node", d <= 12, `${sgn(d)} ms (in-process import ${f1(c.importMs)} ms; an empty .mjs: ${sgn(c.delta[c.empty])} ms)`);
+    if (c.lite) goal("cold import of `cratedb-fetch/lite` ≤ +8 ms over bare node", c.delta[c.lite] <= 8, `${sgn(c.delta[c.lite])} ms`);
     else goal("cold import of `cratedb-fetch/lite` ≤ +8 ms over bare node", undefined, "no dist/lite.js yet");
   }
 
@@ -203,8 +215,8 @@ export function report(results, { root }) {
   md.push("## Goals (issue 19)", "", ...goals, "");
   const ratioPart = ["point-c1", "point-c32", "small-c8", "large-decode"].filter((s) => final[s]).map((s) => `${s}=${fciShort(final[s])}`);
   const bundlePart = final.bundle ? [`connect-gz=${final.bundle["`cratedb-fetch`: connect + query"]}`, `lite-gz=${final.bundle["`cratedb-fetch/lite`: connect + query"]}`] : [];
-  const bench = ["bench:", ...ratioPart, ...(final.aa === undefined ? [] : [`aa-floor=±${(final.aa * 100).toFixed(1)}%`]),
-    ...(final.stream ? [`stream=${fciShort(final.stream)}`] : []), ...bundlePart, ...(final.cold === undefined ? [] : [`cold=+${f1(final.cold)}ms`])].join(" ");
+  const bench = ["bench:", ...ratioPart, ...(final.aa === undefined ? [] : [`aa-floor=±${(final.aa * 100).toFixed(1)}%`, `aa-cpu-floor=±${(final.aaCpu * 100).toFixed(1)}%`]),
+    ...(final.stream ? [`stream=${fciShort(final.stream)}`] : []), ...bundlePart, ...(final.cold === undefined ? [] : [`cold=${sgn(final.cold)}ms`])].join(" ");
   md.push(bench);
   return { text: md.join("\n"), aa: aaLine };
 }
