@@ -142,9 +142,10 @@ export function report(results, { root }) {
     const r = results.stream;
     const rows = Object.values(r)[0].rows;
     md.push(`## stream: ${rows.toLocaleString("en-US")} rows × 6 columns (~${Math.round(rows / 12_500)} MB of JSON), query() vs stream()`, "");
-    table(["how", "rows/s", "ratio to query() [90 % CI]", "min–max rows/s", "peak RSS Δ MB", "runs"], Object.entries(r).map(([k, v]) => [
+    table(["how", "rows/s", "ratio to query() [90 % CI]", "min–max rows/s", "client CPU ms", "CPU ratio [90 % CI]", "peak RSS Δ MB", "runs"], Object.entries(r).map(([k, v]) => [
       k === "query" ? "`conn.query(stmt)`" : `\`conn.stream(stmt, [], ${v.batchSize === null || v.batchSize === undefined ? "{}" : `{ batchSize: ${v.batchSize} }`})\``,
-      f0(v.rowsPerSec), k === "query" ? "1" : fci(v.vsQuery), v.rowsPerSecRange.map(f0).join("–"), mb(v.peakRssDelta), v.n]));
+      f0(v.rowsPerSec), k === "query" ? "1" : fci(v.vsQuery), v.rowsPerSecRange.map(f0).join("–"), f0(v.cpuMs), k === "query" ? "1" : fci(v.cpuVsQuery),
+      mb(v.peakRssDelta), v.n]));
     md.push("Fresh process per measurement, after a warm-up of the same path; every row is read and dropped. Peak RSS Δ = maxRSS after − RSS " +
       "before. `{}` is the default batchSize. A stream runs `DECLARE … NO SCROLL CURSOR WITH HOLD`, `FETCH batchSize` until a short batch, " +
       "`CLOSE`, on a session of its own. RSS over time is in the chart.", "");

@@ -255,6 +255,7 @@ if (want("stream")) {
     rows: v[0].rows, batchSize: v[0].batchSize, rowsPerSec: median(v.map((x) => x.rowsPerSec)),
     rowsPerSecRange: [Math.min(...v.map((x) => x.rowsPerSec)), Math.max(...v.map((x) => x.rowsPerSec))],
     vsQuery: pairedRatio(v.map((x) => x.rowsPerSec), got.query.map((x) => x.rowsPerSec)),
+    cpuMs: median(v.map((x) => x.cpuMs)), cpuVsQuery: pairedRatio(v.map((x) => x.cpuMs), got.query.map((x) => x.cpuMs)),
     peakRssDelta: median(v.map((x) => x.peakRssDelta)), rss: thin(v[0].rss), n: v.length }]));
   log("stream done");
 }
