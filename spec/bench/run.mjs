@@ -1,6 +1,8 @@
 // The benchmark suite: `npm run bench` (a few minutes) or `npm run bench -- --quick` (< 60 s).
 // Options: --quick, --no-build (use the existing dist/), --only a,b (scenario names: bundle-size,
 // cold-import, point-c1, point-c32, small-c8, large-decode, bulk-insert, stream, decode-only, runtimes).
+// Environment: BENCH_PIN=0 (no CPU pinning) or BENCH_PIN=<client cpu>,<server cpu>; BENCH_INPROCESS=1
+// and BENCH_CLIENTS=a,b (node-scenarios.mjs). `node spec/bench/chart.mjs` redraws the chart from results.json.
 //
 // Builds dist/ and snapshots it to build/bench/snap (so a concurrent rebuild cannot change what is
 // measured mid-run), starts spec/bench/server.mjs (a separate process), runs every scenario in
