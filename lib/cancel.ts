@@ -107,9 +107,9 @@ export class CancelScope {
     spec.body = await this.render(this.id);
   }
 
-  /** The request rejected: kill what may still run (nothing when it was aborted before any attempt). */
+  /** The request rejected: kill what may still run (nothing when no attempt reached a server). */
   gaveUp(signal: AbortSignal | undefined): void {
-    const server = this.spec?.lastServer;
+    const server = this.spec?.sentTo;
     if (signal?.aborted && server !== undefined) this.canceller.kill(this.id, server, "aborted");
   }
 }

@@ -62,4 +62,12 @@ export class CrateDBIntrospector implements DatabaseIntrospector {
     }
     return [...tables.values()];
   }
+
+  /**
+   * The tables as `{ tables }`: Kysely 0.28's introspector interface requires it (0.29 dropped it); the
+   * return type is spelled out because 0.29 no longer exports `DatabaseMetadata`.
+   */
+  async getMetadata(options?: DatabaseMetadataOptions): Promise<{ tables: TableMetadata[] }> {
+    return { tables: await this.getTables(options) };
+  }
 }

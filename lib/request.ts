@@ -40,8 +40,10 @@ export interface RequestSpec {
   stream?: boolean;
   /** Send on a session's own socket instead of the pool's. */
   session?: SessionLink;
-  /** Set by the loop: the server of the latest attempt (server-side cancellation asks it). */
+  /** Set by the loop: the server of the latest attempt. */
   lastServer?: ServerEntry;
+  /** Set by the loop: the server of the latest attempt that may have reached it (cancellation kills there). */
+  sentTo?: ServerEntry;
   /** Called when an attempt timed out after it was sent to `server`, before any retry (kills its job, re-marks the body). */
   onAttemptTimeout?: (server: ServerEntry) => Promise<void>;
 }
@@ -166,6 +168,8 @@ export class Requester {
         if (pinned) throw last;
         this.pool.markFailed(server, why);
       } catch (err) {
+        // Queued or still connecting: nothing reached the server (a transport that cannot tell says sent).
+        spec.sentTo = err instanceof TransportError && !err.sent ? spec.sentTo : server;
         if (spec.signal?.aborted) throw spec.signal.reason;
         if (err instanceof CrateDBError) throw err;
         const te = err instanceof TransportError ? err : toTransportError(err);

@@ -1,12 +1,14 @@
-// cratedb-fetch/drizzle: Drizzle ORM (pg-proxy) against the embedded PGlite server.
+// cratedb-fetch/drizzle: Drizzle ORM (pg-proxy) against the embedded PGlite server. Every lane runs it with
+// drizzle-orm as installed; the lowest-peers lane with the lowest the peer range allows (CRATEDB_FETCH_PEERS=lowest).
 import { expect } from "chai";
 import { IntegrityError, ProgrammingError, connect, type Connection } from "cratedb-fetch";
 import { createDrizzleCallback, drizzle } from "cratedb-fetch/drizzle";
 import { asc, eq, gt, sql } from "drizzle-orm";
 import { integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { drizzle as pgProxy } from "drizzle-orm/pg-proxy";
+import { npmVersion } from "drizzle-orm/version";
 import { expectReject } from "./support/helpers.js";
-import { startSqlServer, type SqlServerHandle } from "./support/sql-server.js";
+import { envVar, startSqlServer, type SqlServerHandle } from "./support/sql-server.js";
 
 const users = pgTable("d_users", {
   id: integer("id").primaryKey(),
@@ -34,6 +36,13 @@ describe("Drizzle (cratedb-fetch/drizzle)", function () {
     await server?.close();
   });
 
+  it("runs against the drizzle-orm its lane names", () => {
+    // The lowest-peers lane names the version it resolved drizzle-orm to; other lanes run the devDependency.
+    const lowest = envVar("CRATEDB_FETCH_LOWEST_DRIZZLE");
+    if (envVar("CRATEDB_FETCH_PEERS") === "lowest") expect(npmVersion).to.equal(lowest);
+    expect(npmVersion).to.match(/^0\.45\.\d+$/);
+  });
+
   it("inserts and selects with a pgTable schema; timestamps come back as Date (and as text in string mode)", async () => {
     await db.insert(users).values([
       { id: 1, name: "Ada", createdAt: at, seen: at, seenText: "2024-02-29 12:34:56.789" },
@@ -58,6 +67,26 @@ describe("Drizzle (cratedb-fetch/drizzle)", function () {
     await conn.query("REFRESH TABLE d_users");
     const raw = await db.execute(sql`SELECT id, created_at FROM d_users ORDER BY id`);
     expect(raw).to.deep.equal([{ id: 1, created_at: at }]);
+  });
+
+  it("reports affected rows as rowCount on insert, update and delete without returning (and db.execute)", async () => {
+    const ins = await db.insert(users).values([{ id: 20, name: "x" }, { id: 21, name: "y" }, { id: 22, name: "z" }]);
+    expect(ins.rowCount).to.equal(3);
+    expect(ins).to.deep.equal([]);
+    await conn.query("REFRESH TABLE d_users");
+    const upd = await db.update(users).set({ name: "w" }).where(gt(users.id, 20));
+    expect(upd.rowCount).to.equal(2);
+    const none = await db.update(users).set({ name: "v" }).where(eq(users.id, 999));
+    expect(none.rowCount).to.equal(0);
+    const raw = await db.execute(sql`UPDATE d_users SET name = name WHERE id = ${20}`);
+    expect(raw.rowCount).to.equal(1);
+    // RETURNING rows are Drizzle's own mapped array: their count is their length.
+    const back = await db.update(users).set({ name: "u" }).where(eq(users.id, 20)).returning({ id: users.id });
+    expect(back).to.deep.equal([{ id: 20 }]);
+    const del = await db.delete(users).where(gt(users.id, 19));
+    expect(del.rowCount).to.equal(3);
+    // Not enumerable: the result prints and serialises as the empty array it always was.
+    expect(Object.keys(del)).to.deep.equal([]);
   });
 
   it("works through drizzle-orm/pg-proxy with createDrizzleCallback", async () => {

@@ -1,12 +1,18 @@
 // cratedb-fetch/kysely: the dialect against the embedded PGlite server (CrateDB's HTTP protocol, SQL on PostgreSQL).
+// Every lane runs it with Kysely 0.29; the lowest-peers lane runs it with 0.28 (CRATEDB_FETCH_PEERS=lowest),
+// resolving "kysely/migration" to 0.28's "kysely", which exported the Migrator itself.
 import { expect } from "chai";
-import { IntegrityError, NotSupportedError, ProgrammingError, connect, type Connection } from "cratedb-fetch";
-import { CrateDBDialect } from "cratedb-fetch/kysely";
+import { DefaultTypeConverter, IntegrityError, InterfaceError, NotSupportedError, ProgrammingError, connect, type Connection } from "cratedb-fetch";
+import { CrateDBDialect, type CrateDBIntrospector } from "cratedb-fetch/kysely";
+import * as kyselyRoot from "kysely";
 import { Kysely, sql, type Generated } from "kysely";
 import { Migrator, type Migration } from "kysely/migration";
-import { expectReject } from "./support/helpers.js";
+import { expectReject, notApplicable } from "./support/helpers.js";
 import { sessionsHere } from "./support/sessions.js";
-import { startSqlServer, type SqlServerHandle } from "./support/sql-server.js";
+import { envVar, startSqlServer, type SqlServerHandle } from "./support/sql-server.js";
+
+/** True in the lane that runs the lowest Kysely the peer range allows (0.28). */
+const kysely028 = envVar("CRATEDB_FETCH_PEERS") === "lowest";
 
 interface Person {
   id: number;
@@ -16,6 +22,7 @@ interface Person {
 interface DB {
   person: Person;
   pet: { id: Generated<number>; owner: number; nickname: string | null };
+  k_event: { id: number; at: Date | null; local_at: Date | null; ats: Date[] | null };
 }
 
 describe("Kysely dialect (cratedb-fetch/kysely)", function () {
@@ -32,6 +39,10 @@ describe("Kysely dialect (cratedb-fetch/kysely)", function () {
     await db?.destroy();
     await conn?.close();
     await server?.close();
+  });
+
+  it("runs against the Kysely version its lane names (0.28: Migrator exported from \"kysely\"; 0.29: from \"kysely/migration\" only)", () => {
+    expect(Object.keys(kyselyRoot).includes("Migrator")).to.equal(kysely028);
   });
 
   it("runs a Migrator without transactions or advisory locks: create table, then add a column", async () => {
@@ -62,6 +73,10 @@ describe("Kysely dialect (cratedb-fetch/kysely)", function () {
     const person = tables.find((t) => t.name === "person");
     expect(person?.columns.map((c) => c.name)).to.deep.equal(["id", "name", "age"]);
     expect(tables.some((t) => t.name.startsWith("kysely_migration"))).to.equal(false);
+    // Kysely 0.28's introspector interface also has getMetadata() (0.29 dropped it): the same tables.
+    const meta = await (db.introspection as CrateDBIntrospector).getMetadata({ withInternalKyselyTables: true });
+    expect(meta.tables.find((t) => t.name === "person")?.columns.map((c) => c.name)).to.deep.equal(["id", "name", "age"]);
+    expect(meta.tables.some((t) => t.name === "kysely_migration")).to.equal(true);
   });
 
   it("inserts, selects, updates and deletes, with numAffectedRows from rowcount", async () => {
@@ -97,7 +112,8 @@ describe("Kysely dialect (cratedb-fetch/kysely)", function () {
     await expectReject(db.transaction().execute(async (trx) => trx.selectFrom("person").selectAll().execute()), NotSupportedError, /no transactions/);
   });
 
-  it("passes Kysely's abort signal to query()", async () => {
+  it("passes Kysely's abort signal to query()", async function () {
+    if (kysely028) notApplicable(this, "Kysely 0.28 has no execute({ signal }) (0.29 added it; 0.29 needs Node >= 22)");
     const seen: Array<AbortSignal | undefined> = [];
     const spy = { query: ((stmt, args, opts) => (seen.push(opts?.signal), conn.query(stmt, args, opts))) as Connection["query"] };
     const spied = new Kysely<DB>({ dialect: new CrateDBDialect({ connection: spy }) });
@@ -106,6 +122,58 @@ describe("Kysely dialect (cratedb-fetch/kysely)", function () {
     expect(seen).to.deep.equal([controller.signal]);
     controller.abort(new Error("stop now"));
     await expectReject(spied.selectFrom("person").selectAll().execute({ signal: controller.signal }), Error, /stop now/);
+  });
+
+  describe("TIMESTAMP columns", () => {
+    const at = new Date(Date.UTC(2024, 1, 29, 12, 34, 56, 789));
+    const later = new Date(Date.UTC(2025, 0, 1));
+    before(async () => {
+      await sql`CREATE TABLE k_event (id INT PRIMARY KEY, at TIMESTAMP WITH TIME ZONE, local_at TIMESTAMP WITHOUT TIME ZONE, ats ARRAY(TIMESTAMP WITH TIME ZONE))`.execute(db);
+      await db.insertInto("k_event").values([{ id: 1, at, local_at: at, ats: [at, later] }, { id: 2, at: null, local_at: null, ats: null }]).execute();
+      await sql`REFRESH TABLE k_event`.execute(db);
+    });
+
+    it("come back as Date by default, arrays element by element, NULL as null", async () => {
+      const rows = await db.selectFrom("k_event").selectAll().orderBy("id").execute();
+      expect(rows[0]?.at).to.be.instanceOf(Date);
+      expect(rows[0]?.at?.getTime()).to.equal(at.getTime());
+      expect(rows[0]?.local_at).to.be.instanceOf(Date);
+      expect(rows[0]?.local_at?.getTime()).to.equal(at.getTime());
+      expect(rows[0]?.ats?.map((d) => d instanceof Date && d.getTime())).to.deep.equal([at.getTime(), later.getTime()]);
+      expect(rows[1]).to.deep.equal({ id: 2, at: null, local_at: null, ats: null });
+      // Returned by INSERT … RETURNING and by raw sql too; other columns keep their values.
+      const back = await db.insertInto("k_event").values({ id: 3, at: later, local_at: null, ats: [] }).returning(["id", "at", "ats"]).execute();
+      expect(back).to.deep.equal([{ id: 3, at: later, ats: [] }]);
+      const raw = await sql<{ at: Date; n: number }>`SELECT at, id AS n FROM k_event WHERE id = ${1}`.execute(db);
+      expect(raw.rows).to.deep.equal([{ at, n: 1 }]);
+      // A column named __proto__ stays an own property holding the Date (the prototype is untouched).
+      const [odd] = (await sql<Record<string, unknown>>`SELECT at AS "__proto__" FROM k_event WHERE id = ${1}`.execute(db)).rows;
+      expect(Object.getPrototypeOf(odd)).to.equal(Object.prototype);
+      expect(Object.getOwnPropertyDescriptor(odd, "__proto__")?.value).to.deep.equal(at);
+    });
+
+    it("stay epoch milliseconds with dates: false; a connection converter's values are left as they are", async () => {
+      const plain = new Kysely<DB>({ dialect: new CrateDBDialect({ connection: conn, dates: false }) });
+      const [row] = await plain.selectFrom("k_event").select(["at", "local_at", "ats"]).where("id", "=", 1).execute();
+      expect(row).to.deep.equal({ at: at.getTime(), local_at: at.getTime(), ats: [at.getTime(), later.getTime()] });
+      const iso = connect(server.url, { username: "crate", converter: new DefaultTypeConverter({ 11: (v) => new Date(Number(v)).toISOString() }) });
+      try {
+        const viaIso = new Kysely<DB>({ dialect: new CrateDBDialect({ connection: iso }) });
+        const [r] = await viaIso.selectFrom("k_event").select(["at", "local_at"]).where("id", "=", 1).execute();
+        expect(r).to.deep.equal({ at: at.toISOString(), local_at: at });
+      } finally {
+        await iso.close();
+      }
+      expect(() => new CrateDBDialect({ connection: conn, dates: "no" as unknown as boolean })).to.throw(InterfaceError, /'dates' must be a boolean/);
+      expect(() => new CrateDBDialect({} as never)).to.throw(InterfaceError, /connection/);
+    });
+
+    it("come back as Date from stream() too", async function () {
+      if (!sessionsHere) notApplicable(this, "stream() needs sessions (server-side cursors)");
+      const got: unknown[] = [];
+      for await (const row of db.selectFrom("k_event").select(["id", "at"]).where("id", "<", 3).orderBy("id").stream(1)) got.push(row);
+      expect(got).to.deep.equal([{ id: 1, at }, { id: 2, at: null }]);
+    });
   });
 
   it("stream() reads through a server-side cursor in chunks (NotSupportedError where sessions are not)", async function () {

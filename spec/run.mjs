@@ -12,7 +12,10 @@ const args = process.argv.slice(2);
 const laneArg = args.includes("--lanes") ? args[args.indexOf("--lanes") + 1] : undefined;
 const grep = args.includes("--grep") ? args[args.indexOf("--grep") + 1] : undefined;
 // `proxy`: the failover, chaos and blob specs in Node through real nginx and HAProxy (spec/runtimes/proxy.mjs).
-const LANES = ["node", "deno", "bun", "workerd", "chromium", "proxy"];
+// `docs`: every code block of README.md and docs/*.md against the embedded test server (spec/docs/run-blocks.mjs).
+// `lowest-peers`: the Kysely and Drizzle specs in Node against the lowest kysely/drizzle-orm the peer ranges allow.
+const LANES = ["node", "deno", "bun", "workerd", "chromium", "proxy", "lowest-peers", "docs"];
+const laneScript = (lane) => join(root, lane === "docs" ? "spec/docs/run-blocks.mjs" : `spec/runtimes/${lane}.mjs`);
 // The soak (20 000 queries against a 3-node cluster losing a node twice) runs last, on Node.
 const DEFAULT_LANES = [...LANES, "soak"];
 const lanes = laneArg ? laneArg.split(",") : DEFAULT_LANES;
@@ -63,7 +66,7 @@ try {
   for (const lane of lanes) {
     console.log(`\n=== ${lane} ===`);
     if (lane === "soak") results.push(["soak", await runLane("soak", process.execPath, [join(root, "spec/soak/run.mjs"), "--lanes", "node"], { SOAK_NO_BUILD: "1" })]);
-    else if (LANES.includes(lane)) results.push([lane, await runLane(lane, process.execPath, [join(root, "spec/runtimes", `${lane}.mjs`)], { ...env, ...(grep ? { SPEC_GREP: grep } : {}) })]);
+    else if (LANES.includes(lane)) results.push([lane, await runLane(lane, process.execPath, [laneScript(lane)], { ...env, ...(grep ? { SPEC_GREP: grep } : {}) })]);
     else results.push([lane, { passed: 0, failed: 1, notApplicable: 0, failures: ["unknown lane"] }]), console.log(`${lane}: unknown lane`);
   }
 } finally {

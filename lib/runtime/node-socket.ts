@@ -86,6 +86,9 @@ export function nodeSocketOpener(o: TlsSocketOptions): SocketOpener {
     const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
     const port = url.port === "" ? (secure ? 443 : 80) : Number(url.port);
     let socket: NetModule.Socket;
+    // The TCP socket under TLS, destroyed by hand too: Deno's and Bun's node:tls keep it open when a
+    // TLS socket is destroyed during its handshake.
+    let tcp: NetModule.Socket | undefined;
     const settle = (): void => {
       socket.off("error", failed);
       signal?.removeEventListener("abort", aborted);
@@ -100,6 +103,7 @@ export function nodeSocketOpener(o: TlsSocketOptions): SocketOpener {
     const failed = (err: Error): void => {
       settle();
       socket.destroy();
+      tcp?.destroy();
       const te = toTransportError(err);
       // Nothing was sent before the connection (and handshake) completed.
       reject(new TransportError(te.message, false, te.code, err));
@@ -108,6 +112,8 @@ export function nodeSocketOpener(o: TlsSocketOptions): SocketOpener {
       settle();
       socket.on("error", () => undefined); // a late error of the half-open socket has no one to tell
       socket.destroy();
+      tcp?.on("error", () => undefined);
+      tcp?.destroy();
       reject(gaveUp());
     };
     if (secure) {
@@ -121,6 +127,8 @@ export function nodeSocketOpener(o: TlsSocketOptions): SocketOpener {
       if (o.caCert !== undefined) opts.ca = o.caCert;
       if (o.certFile !== undefined) opts.cert = o.certFile;
       if (o.keyFile !== undefined) opts.key = o.keyFile;
+      tcp = (builtin("node:net") as typeof NetModule).connect({ host, port });
+      opts.socket = tcp;
       socket = tls.connect(opts, ready);
     } else {
       socket = (builtin("node:net") as typeof NetModule).connect({ host, port }, ready);

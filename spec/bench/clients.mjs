@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 export const RAW_HTTP = "raw node:http";
+/** The same client as RAW_HTTP in a second process: the A/A pair whose ratio shows the bench's noise floor. */
+export const RAW_HTTP_AA = "raw node:http (A/A)";
 export const RAW_FETCH = "raw fetch";
 export const CF = "cratedb-fetch";
 export const CF_FETCH = "cratedb-fetch (fetch)";
@@ -14,7 +16,7 @@ export const CF_BIGINT = 'cratedb-fetch int64:"bigint"';
 
 const JSON_HEADERS = { "content-type": "application/json", accept: "application/json" };
 
-function rawHttp(url) {
+function rawHttp(url, name = RAW_HTTP) {
   const agent = new http.Agent({ keepAlive: true });
   const u = new URL("/_sql?types=true", url);
   const post = (payload) => new Promise((resolve, reject) => {
@@ -38,7 +40,7 @@ function rawHttp(url) {
     req.end(body);
   });
   return {
-    name: RAW_HTTP,
+    name,
     query: async (stmt) => (await post({ stmt })).rows,
     bulk: async (stmt, rows) => (await post({ stmt, bulk_args: rows })).results.length,
     close: async () => agent.destroy(),
@@ -93,6 +95,7 @@ export async function makeClients(url, root, which) {
   const { connect } = await loadCratedbFetch(root);
   const all = {
     [RAW_HTTP]: () => rawHttp(url),
+    [RAW_HTTP_AA]: () => rawHttp(url, RAW_HTTP_AA),
     [RAW_FETCH]: () => rawFetch(url),
     [CF]: () => cratedbFetch(CF, connect, url),
     [CF_FETCH]: () => cratedbFetch(CF_FETCH, connect, url, { fetch: globalThis.fetch }),

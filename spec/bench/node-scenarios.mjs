@@ -9,8 +9,8 @@ import { fork } from "node:child_process";
 import http from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { burst, field, now, quantile, rounds } from "./common.mjs";
-import { CF, CF_BIGINT, CF_FETCH, NODE_CRATE, RAW_FETCH, RAW_HTTP, makeClients } from "./clients.mjs";
+import { burst, field, now, pairedRatio, quantile, rounds } from "./common.mjs";
+import { CF, CF_BIGINT, CF_FETCH, NODE_CRATE, RAW_FETCH, RAW_HTTP, RAW_HTTP_AA, makeClients } from "./clients.mjs";
 import { LARGE_ROWS, STMT } from "./data.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -18,12 +18,18 @@ const root = join(here, "../..");
 const [scenario, url] = process.argv.slice(2);
 const quick = process.argv.includes("--quick");
 const inProcess = process.env.BENCH_INPROCESS === "1";
-const MAIN = [RAW_HTTP, RAW_FETCH, CF, CF_FETCH, NODE_CRATE]
-  .filter((n) => n === RAW_HTTP || !process.env.BENCH_CLIENTS || process.env.BENCH_CLIENTS.split(",").includes(n));
+const MAIN = [RAW_HTTP, RAW_HTTP_AA, RAW_FETCH, CF, CF_FETCH, NODE_CRATE]
+  .filter((n) => n === RAW_HTTP || n === RAW_HTTP_AA || !process.env.BENCH_CLIENTS || process.env.BENCH_CLIENTS.split(",").includes(n));
 
+// Many short rounds rather than a few long ones: a ratio is taken per round, between clients that ran
+// next to each other, so a short round sees less drift of a shared machine's load, and more rounds
+// give the bootstrap interval of the median ratio more to work with.
 const P = quick
-  ? { rounds: 3, burstMs: 120, largeRounds: 2, bulkRounds: 3 }
-  : { rounds: 12, burstMs: 500, largeRounds: 15, bulkRounds: 15 };
+  ? { rounds: 6, burstMs: 60, largeRounds: 3, bulkRounds: 4, bulkTimes: 3 }
+  : { rounds: 40, burstMs: 150, largeRounds: 25, bulkRounds: 40, bulkTimes: 5 };
+
+/** Per-round paired ratios to `base` of the fields `keys`: { key: { ratio, lo, hi, n } } (common.mjs). */
+const ratios = (rs, base, keys) => Object.fromEntries(keys.map((k) => [k, pairedRatio(rs.map((x) => x[k]), base.map((x) => x[k]))]));
 
 // ---------------------------------------------------------------- clients: workers or in-process
 
@@ -86,14 +92,22 @@ async function inProcessHandles(names) {
         return { qps: b.perSec, ops: b.ops, ms: b.ms, clientUsPerOp: (cu.user + cu.system) / b.ops, lat };
       }
       if (op === "one") {
+        const times = a.times ?? 1;
+        if (a.bulkRows) this.args ??= (await import("./data.mjs")).bulkArgs(a.bulkRows);
         gc();
         const c0 = process.cpuUsage();
         const s = now();
-        const got = a.bulkRows ? await client.bulk(a.stmt, (this.args ??= (await import("./data.mjs")).bulkArgs(a.bulkRows))) : (await client.query(a.stmt)).length;
-        const ms = now() - s;
+        for (let i = 0; i < times; i++) {
+          const got = a.bulkRows ? await client.bulk(a.stmt, this.args) : (await client.query(a.stmt)).length;
+          if (a.expectRows !== undefined && got !== a.expectRows) throw new Error(`${client.name}: ${got}`);
+        }
+        const ms = (now() - s) / times;
         const cu = process.cpuUsage(c0);
-        if (a.expectRows !== undefined && got !== a.expectRows) throw new Error(`${client.name}: ${got}`);
-        return { ms, cpuMs: (cu.user + cu.system) / 1000 };
+        return { ms, cpuMs: (cu.user + cu.system) / 1000 / times };
+      }
+      if (op === "bulkCheck") {
+        this.args ??= (await import("./data.mjs")).bulkArgs(a.n);
+        return { results: await client.bulk(a.stmt, this.args) };
       }
       if (op === "close") return client.close();
       throw new Error(op);
@@ -150,6 +164,7 @@ async function throughput(stmt, rowsExpected, concurrency, withLatency) {
     out[h.name] = {
       qps: field(r, "qps"), clientUsPerOp: field(r, "clientUsPerOp"), serverShare: field(r, "serverShare"),
       ops: r.reduce((a, x) => a + x.ops, 0),
+      vsRaw: ratios(r, res[RAW_HTTP], ["qps", "clientUsPerOp"]),
       ...(withLatency ? { p50: quantile(l, 0.5), p99: quantile(l, 0.99) } : {}),
     };
   }
@@ -174,7 +189,10 @@ async function largeDecode() {
   const res = await rounds(entries, (e) => e.h.call("one", { stmt: e.stmt, expectRows: LARGE_ROWS }),
     { rounds: P.largeRounds, warmupRounds: quick ? 0 : 1, maxMs: quick ? 8_000 : 90_000 });
   const out = {};
-  for (const e of entries) out[e.name] = { ms: field(res[e.name], "ms"), cpuMs: field(res[e.name], "cpuMs") };
+  for (const e of entries) {
+    const base = res[e.name.endsWith("(unsafe)") ? `${RAW_HTTP} (unsafe)` : RAW_HTTP];
+    out[e.name] = { ms: field(res[e.name], "ms"), cpuMs: field(res[e.name], "cpuMs"), vsRaw: ratios(res[e.name], base, ["ms", "cpuMs"]) };
+  }
   await closeAll(hs);
   return { results: out, wallMs: now() - t0 };
 }
@@ -185,10 +203,10 @@ async function bulkInsert() {
     const r = await h.call("bulkCheck", { stmt: STMT.bulk, n: 10_000 });
     if (r.results !== 10_000) throw new Error(`${h.name}: ${r.results} bulk results`);
   }
-  const res = await rounds(hs, (h) => h.call("one", { stmt: STMT.bulk, bulkRows: 10_000, expectRows: 10_000 }),
+  const res = await rounds(hs, (h) => h.call("one", { stmt: STMT.bulk, bulkRows: 10_000, expectRows: 10_000, times: P.bulkTimes }),
     { rounds: P.bulkRounds, maxMs: quick ? 5_000 : 30_000 });
   const out = {};
-  for (const h of hs) out[h.name] = { ms: field(res[h.name], "ms"), cpuMs: field(res[h.name], "cpuMs") };
+  for (const h of hs) out[h.name] = { ms: field(res[h.name], "ms"), cpuMs: field(res[h.name], "cpuMs"), vsRaw: ratios(res[h.name], res[RAW_HTTP], ["ms", "cpuMs"]) };
   await closeAll(hs);
   return out;
 }

@@ -4,13 +4,13 @@
 //   deno run -A spec/bench/runtime.mjs <url> <dist entry path> [--quick]
 // Prints one line `RESULT <json>`.
 import http from "node:http";
-import { burst, field, quantile, rounds } from "./common.mjs";
+import { burst, field, pairedRatio, quantile, rounds } from "./common.mjs";
 import { STMT } from "./data.mjs";
 
 const args = (globalThis.Deno?.args ?? process.argv.slice(2));
 const [url, entry] = args;
 const quick = args.includes("--quick");
-const P = quick ? { rounds: 3, burstMs: 120 } : { rounds: 10, burstMs: 500 };
+const P = quick ? { rounds: 4, burstMs: 80 } : { rounds: 30, burstMs: 150 };
 const JSON_HEADERS = { "content-type": "application/json", accept: "application/json" };
 const runtime = globalThis.Deno ? `Deno ${Deno.version.deno}` : globalThis.Bun ? `Bun ${Bun.version}` : `Node ${process.versions.node}`;
 
@@ -71,7 +71,8 @@ for (const [scenario, concurrency] of [["point-c1", 1], ["point-c32", 32]]) {
   out[scenario] = {};
   for (const c of clients) {
     const l = lat[c.name].sort((a, b) => a - b);
-    out[scenario][c.name] = { qps: field(res[c.name], "qps"), ...(concurrency === 1 ? { p50: quantile(l, 0.5), p99: quantile(l, 0.99) } : {}) };
+    const vsRawFetch = pairedRatio(res[c.name].map((x) => x.qps), res["raw fetch"].map((x) => x.qps));
+    out[scenario][c.name] = { qps: field(res[c.name], "qps"), vsRawFetch, ...(concurrency === 1 ? { p50: quantile(l, 0.5), p99: quantile(l, 0.99) } : {}) };
   }
 }
 for (const c of clients) await c.close();

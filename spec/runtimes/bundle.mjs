@@ -9,8 +9,11 @@ export const root = new URL("../..", import.meta.url).pathname;
 export const proxyLaneOnly = (file) => /(^|\/)proxy\.spec\.(ts|mjs)$/.test(file);
 export const specFiles = () => readdirSync(join(root, "spec")).filter((f) => f.endsWith(".spec.ts") && !proxyLaneOnly(f)).map((f) => join(root, "spec", f));
 
-/** One `.spec.mjs` per spec file (default: spec/*.spec.ts) in `outdir`, importing `dist/<entry>.js`, chai and mocha externally. */
-export async function bundleSpecs({ entry, outdir, platform = "neutral", entryPoints = specFiles() }) {
+/**
+ * One `.spec.mjs` per spec file (default: spec/*.spec.ts) in `outdir`, importing `dist/<entry>.js`, chai and mocha
+ * externally. `plugins` run before the lane's own (e.g. to resolve a peer library to another version).
+ */
+export async function bundleSpecs({ entry, outdir, platform = "neutral", entryPoints = specFiles(), plugins = [] }) {
   await build({
     entryPoints,
     outdir,
@@ -22,7 +25,7 @@ export async function bundleSpecs({ entry, outdir, platform = "neutral", entryPo
     external: ["chai", "mocha", "node:*"],
     sourcemap: "inline",
     logLevel: "warning",
-    plugins: [{
+    plugins: [...plugins, {
       name: "cratedb-fetch-dist",
       setup(b) {
         b.onResolve({ filter: /^cratedb-fetch$/ }, () => ({ path: join(root, "dist", `${entry}.js`), external: true }));

@@ -47,6 +47,8 @@ async function startTarpit(): Promise<{ id: string; port: number }> {
     sockets.add(s);
     s.on("error", () => undefined);
     s.on("close", () => sockets.delete(s));
+    s.resume(); // read and drop what arrives (so a client's close is seen); never answer
+
   });
   await new Promise<void>((resolve) => pit.server.listen(0, "127.0.0.1", resolve));
   const id = String(nextId++);

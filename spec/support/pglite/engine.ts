@@ -38,6 +38,11 @@ export interface EngineOptions {
   version?: string;
   /** Where the initdb template is cached; false: no cache (initdb on every start). */
   cacheDir?: string | false;
+  /**
+   * A directory that holds the database on disk (PGlite's Node filesystem), kept across restarts; created with its
+   * parents when missing. Without it the database lives in memory and is gone when the server stops.
+   */
+  dataDir?: string;
   /** Progress lines (e.g. that the first start runs initdb). */
   log?: (line: string) => void;
 }
@@ -46,7 +51,7 @@ export interface EngineOptions {
 const PGLITE_MODULE = ["@electric-sql", "pglite"].join("/");
 
 interface PGliteModule {
-  PGlite: new (options?: { loadDataDir?: Blob }) => PGlite;
+  PGlite: new (dataDirOrOptions?: string | { loadDataDir?: Blob }) => PGlite;
 }
 
 const require = createRequire(import.meta.url);
@@ -60,8 +65,16 @@ function defaultCacheDir(): string {
 }
 
 /** A fresh PGlite: from the cached template when there is one, else initdb (and cache the result). */
-async function openPglite(cacheDir: string | false, log: (line: string) => void): Promise<PGlite> {
+async function openPglite(cacheDir: string | false, log: (line: string) => void, dataDir?: string): Promise<PGlite> {
   const { PGlite } = (await import(PGLITE_MODULE)) as PGliteModule;
+  if (dataDir !== undefined) {
+    // PGlite creates the last path segment only; its initdb runs on the first start in an empty directory.
+    mkdirSync(dirname(dataDir), { recursive: true });
+    if (!existsSync(join(dataDir, "PG_VERSION"))) log(`New database in ${dataDir}: running PostgreSQL's initdb, this takes a few seconds…`);
+    const pg = new PGlite(dataDir);
+    await pg.waitReady;
+    return pg;
+  }
   if (cacheDir === false) {
     const pg = new PGlite();
     await pg.waitReady;
@@ -107,7 +120,7 @@ export class Engine {
   ) {}
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
-    const pg = await openPglite(options.cacheDir ?? defaultCacheDir(), options.log ?? (() => {}));
+    const pg = await openPglite(options.cacheDir ?? defaultCacheDir(), options.log ?? (() => {}), options.dataDir);
     const engine = new Engine(pg, options);
     await engine.bootstrap();
     return engine;
@@ -117,10 +130,13 @@ export class Engine {
     const o = this.options;
     const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
     const versionObj = JSON.stringify({ number: o.version ?? "6.4.3", build_hash: "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", build_snapshot: false });
+    // Idempotent: a persistent dataDir already holds the role and schemas; sys.* are rebuilt on every start.
     await this.pg.exec(`
       SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'postgres'; SET extra_float_digits TO 1;
-      CREATE ROLE crate SUPERUSER; SET SESSION AUTHORIZATION crate;
-      CREATE SCHEMA doc; CREATE SCHEMA sys;
+      DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crate') THEN CREATE ROLE crate SUPERUSER; END IF; END $$;
+      SET SESSION AUTHORIZATION crate;
+      CREATE SCHEMA IF NOT EXISTS doc; CREATE SCHEMA IF NOT EXISTS sys;
+      DROP TABLE IF EXISTS sys.cluster, sys.nodes;
       CREATE TABLE sys.cluster (id text, name text, master_node text, settings jsonb);
       CREATE TABLE sys.nodes (id text, name text, hostname text, rest_url text, port jsonb, version jsonb);
       INSERT INTO sys.cluster VALUES (${lit(crypto.randomUUID())}, ${lit(o.clusterName ?? "pglite-crate")}, 'pglite-node-0', '{}');

@@ -37,6 +37,8 @@ export interface PgliteServerOptions {
   version?: string;
   /** Where the PGlite initdb template is cached; false disables the cache. @default node_modules/.cache/cratedb-fetch */
   cacheDir?: string | false;
+  /** Keep the database on disk in this directory across restarts (see `EngineOptions.dataDir`). @default in memory */
+  dataDir?: string;
   /** Progress lines while starting (e.g. the one-time initdb). @default silent */
   log?: (line: string) => void;
 }
@@ -79,6 +81,7 @@ export async function startPgliteServer(options: PgliteServerOptions = {}): Prom
     version: options.version ?? "6.4.3",
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
   });
   const sessions = new WeakMap<Socket, PgSession>();
   const sockets = new Set<Socket>();
