@@ -14,8 +14,9 @@ const JSON_HEADERS: Record<string, string> = { "content-type": "application/json
 // The needle is built by concat() at run time, so this lookup never finds itself.
 const LOOKUP = "SELECT id FROM sys.jobs WHERE strpos(stmt, concat('/* cratedb-fetch:', ?, ' */')) > 0";
 // A job shows in sys.jobs only once planned: look again a few times before giving up.
-const LOOKUP_DELAYS = [0, 50, 100, 200];
-const KILL_TIMEOUT = 5_000;
+const LOOKUP_DELAYS = [0, 50, 100, 200, 400];
+// Short: a lookup that hangs is tried again, and close() waits for kills at most 2 s.
+const KILL_TIMEOUT = 1_000;
 
 /** A random UUID (v4); also where `crypto.randomUUID` is missing (browsers on plain http). */
 export function uuid(): string {
@@ -54,14 +55,22 @@ export class Canceller {
   }
 
   private async run(id: string, server: ServerEntry | undefined, why: string): Promise<void> {
+    let failure: unknown;
     for (const delay of LOOKUP_DELAYS) {
       if (delay > 0) await sleep(delay);
-      const ids = await this.sql(LOOKUP, [id], server, true);
+      let ids: string[];
+      try {
+        ids = await this.sql(LOOKUP, [id], server, true);
+      } catch (err) {
+        failure = err; // a 503, a reset, a hang on the node: look again
+        continue;
+      }
       if (ids.length === 0) continue;
-      for (const job of ids) await this.sql("KILL ?", [job], server, false);
+      for (const job of ids) await this.sql("KILL ?", [job], server, false).catch(() => this.sql("KILL ?", [job], server, false));
       this.debug(`cancel ${id} (${why}): killed ${ids.length === 1 ? "job" : "jobs"} ${ids.join(", ")}`);
       return;
     }
+    if (failure !== undefined) throw failure;
     this.debug(`cancel ${id} (${why}): no running job found (it finished or never started)`);
   }
 

@@ -79,9 +79,16 @@ export class Connection extends Queryable {
   /** @internal Each stream of a Connection runs on a session of its own, made when it is iterated. */
   protected streamHost(): () => StreamHost {
     // The session is made when iteration starts: a stream that is rejected or never iterated holds none.
-    this.ensurePinnable();
+    // Its transport is made now (no socket yet), so that a platform that cannot pin refuses at stream().
+    const pin = this.ensurePinnable();
+    let first: Transport | undefined = pin();
     return () => {
-      const session = this.session();
+      this.ensureOpen();
+      const session = this.register(new Session(this.options, this.requester, this.canceller, () => {
+        const transport = first ?? pin();
+        first = undefined;
+        return transport;
+      }, this));
       return { runner: session, release: () => session.close() };
     };
   }
@@ -100,8 +107,10 @@ export class Connection extends Queryable {
    */
   session(): Session {
     this.ensureOpen();
-    const pin = this.ensurePinnable();
-    const session = new Session(this.options, this.requester, this.canceller, pin, this);
+    return this.register(new Session(this.options, this.requester, this.canceller, this.ensurePinnable(), this));
+  }
+
+  private register(session: Session): Session {
     this.sessions.add(session);
     return session;
   }

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { BlobLocationNotFoundError, ConnectionError, DigestNotFoundError, InterfaceError, ProgrammingError, connect, type Connection } from "cratedb-fetch";
 import { startCluster } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
-import { decodeBasic, expectReject, notApplicable, runtime, sleep } from "./support/helpers.js";
+import { decodeBasic, expectReject, notApplicable, runtime, sleep, keepsSockets } from "./support/helpers.js";
 
 async function sha1(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", bytes as BufferSource));
@@ -29,6 +29,9 @@ const BROWSER_REDIRECT = "a browser follows the blob's 307 to the other node its
 describe("Blobs", () => {
   let cluster: ClusterHandle;
   let conn: Connection;
+  beforeEach(function () {
+    keepsSockets(this, "one connection shared by the suite, closed in after()");
+  });
   before(async () => {
     cluster = await startCluster({ nodes: 2, blobRedirects: true, auth: { users: { alice: "blob-pw" } } });
     conn = connect(cluster.urls, { username: "alice", password: "blob-pw", schema: "ignored_for_blobs" });

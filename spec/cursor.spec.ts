@@ -2,11 +2,14 @@ import { expect } from "chai";
 import { Converter, DefaultTypeConverter, InterfaceError, ProgrammingError, connect, type Connection } from "cratedb-fetch";
 import { startCluster } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
-import { expectReject, expectThrow } from "./support/helpers.js";
+import { expectReject, expectThrow, keepsSockets } from "./support/helpers.js";
 
 describe("Cursor (PEP 249)", () => {
   let cluster: ClusterHandle;
   let conn: Connection;
+  beforeEach(function () {
+    keepsSockets(this, "one connection shared by the suite, closed in after()");
+  });
   before(async () => {
     cluster = await startCluster();
     conn = connect(cluster.urls);

@@ -7,7 +7,7 @@ import { asc, eq, gt, sql } from "drizzle-orm";
 import { integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { drizzle as pgProxy } from "drizzle-orm/pg-proxy";
 import { npmVersion } from "drizzle-orm/version";
-import { expectReject } from "./support/helpers.js";
+import { expectReject, keepsSockets } from "./support/helpers.js";
 import { envVar, startSqlServer, type SqlServerHandle } from "./support/sql-server.js";
 
 const users = pgTable("d_users", {
@@ -21,6 +21,9 @@ const users = pgTable("d_users", {
 describe("Drizzle (cratedb-fetch/drizzle)", function () {
   let server: SqlServerHandle;
   let conn: Connection;
+  beforeEach(function () {
+    keepsSockets(this, "one connection shared by the suite, closed in after()");
+  });
   let db: ReturnType<typeof drizzle>;
   const at = new Date(Date.UTC(2024, 1, 29, 12, 34, 56, 789));
   before(async function () {

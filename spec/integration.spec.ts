@@ -2,7 +2,7 @@
 // in PGlite; spec/support/pglite/, a test double) or, when CRATEDB_URL is set (Node, Bun, Deno), against that CrateDB.
 import { expect } from "chai";
 import { DataError, DefaultTypeConverter, IntegrityError, ProgrammingError, connect, type Connection } from "cratedb-fetch";
-import { expectReject, notApplicable, runtime } from "./support/helpers.js";
+import { expectReject, notApplicable, runtime, keepsSockets } from "./support/helpers.js";
 import { envVar, startSqlServer, type SqlServerHandle } from "./support/sql-server.js";
 
 const realUrl = envVar("CRATEDB_URL") || undefined;
@@ -15,6 +15,9 @@ describe(`Integration: real SQL (${realUrl ? "CRATEDB_URL" : "embedded PGlite se
   let server: SqlServerHandle | undefined;
   let url: string;
   let conn: Connection;
+  beforeEach(function () {
+    keepsSockets(this, "one connection shared by the suite, closed in after()");
+  });
   const connections: Connection[] = [];
   const open = (opts: Parameters<typeof connect>[1] = {}): Connection => {
     const c = connect(url, { username: envVar("CRATEDB_USER") ?? "crate", ...(envVar("CRATEDB_PASSWORD") ? { password: envVar("CRATEDB_PASSWORD") } : {}), ...opts });

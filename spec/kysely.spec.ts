@@ -7,7 +7,7 @@ import { CrateDBDialect, type CrateDBIntrospector } from "cratedb-fetch/kysely";
 import * as kyselyRoot from "kysely";
 import { Kysely, sql, type Generated } from "kysely";
 import { Migrator, type Migration } from "kysely/migration";
-import { expectReject, notApplicable } from "./support/helpers.js";
+import { expectReject, notApplicable, keepsSockets } from "./support/helpers.js";
 import { sessionsHere } from "./support/sessions.js";
 import { envVar, startSqlServer, type SqlServerHandle } from "./support/sql-server.js";
 
@@ -28,6 +28,9 @@ interface DB {
 describe("Kysely dialect (cratedb-fetch/kysely)", function () {
   let server: SqlServerHandle;
   let conn: Connection;
+  beforeEach(function () {
+    keepsSockets(this, "one connection shared by the suite, closed in after()");
+  });
   let db: Kysely<DB>;
   before(async function () {
     this.timeout(120_000);
