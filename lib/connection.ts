@@ -46,7 +46,7 @@ export class Connection extends Queryable {
   /** @internal Use `connect()`. */
   constructor(options: ResolvedOptions, transport: Transport) {
     const requester = new Requester(options, transport);
-    super(options, requester, new Canceller(requester, options.logger));
+    super(options, requester, new Canceller(requester, options.logger, (text) => options.redactor.redact(text)));
     this.transport = transport;
     hide(this, "transport", "sessions");
   }
