@@ -2,7 +2,7 @@
 import { BlobContainer } from "./blob.js";
 import { Canceller } from "./cancel.js";
 import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js";
-import type { RequestOptions, ResolvedOptions } from "./options.js";
+import type { Logger, RequestOptions, ResolvedOptions } from "./options.js";
 import { checkRequestOptions, Queryable } from "./queryable.js";
 import { Requester, type RequestSpec } from "./request.js";
 import { readJson } from "./result.js";
@@ -25,6 +25,16 @@ export interface ServerInfo {
   version: string;
 }
 
+/** The logger's levels, silenced once `gate.on` is false (levels the user left out stay absent). */
+function quietAfterClose(logger: Logger, gate: { on: boolean }): Logger {
+  const quiet: Logger = {};
+  for (const level of ["debug", "info", "warn"] as const) {
+    const fn = logger[level];
+    if (fn !== undefined) quiet[level] = (message: string) => void (gate.on && fn.call(logger, message));
+  }
+  return quiet;
+}
+
 const ROOT_HEADERS: Record<string, string> = { accept: "application/json" };
 
 /**
@@ -42,13 +52,18 @@ export class Connection extends Queryable {
   private readonly transport: Transport;
   private isClosed = false;
   private readonly sessions = new Set<Session>();
+  private readonly logging: { on: boolean };
 
   /** @internal Use `connect()`. */
   constructor(options: ResolvedOptions, transport: Transport) {
+    // Work that outlives close() (a kill still looking up its job, a request in flight) logs nothing after it.
+    const logging = { on: true };
+    options.logger = quietAfterClose(options.logger, logging);
     const requester = new Requester(options, transport);
     super(options, requester, new Canceller(requester, options.logger, (text) => options.redactor.redact(text)));
     this.transport = transport;
-    hide(this, "transport", "sessions");
+    this.logging = logging;
+    hide(this, "transport", "sessions", "logging");
   }
 
   /** Every configured server, normalised, without credentials. */
@@ -209,6 +224,7 @@ export class Connection extends Queryable {
     await Promise.race([this.canceller.settle(), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_FOR_KILLS)))]);
     clearTimeout(timer);
     await this.transport.close();
+    this.logging.on = false;
   }
 
   /** `await using conn = connect(…)` closes the connection at the end of the scope. */

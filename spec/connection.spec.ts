@@ -12,6 +12,23 @@ describe("Connection lifecycle and serverInfo()", () => {
   after(async () => cluster?.close());
   beforeEach(async () => cluster.resetLog());
 
+  it("logs nothing after close() resolved, though a kill was still looking up its job", async function () {
+    this.timeout(15_000);
+    const lines: string[] = [];
+    const conn = connect([cluster.urls[0] as string], { logger: { debug: (m) => lines.push(m), warn: (m) => lines.push(m) } });
+    await cluster.clearFaults();
+    await cluster.fault({ node: 0, fault: { kind: "job", ms: 5_000 }, stmt: "slow_for_close" });
+    await cluster.fault({ node: 0, fault: { kind: "hang" }, stmt: "sys.jobs", times: 10 }); // the kill's lookups hang
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error("gave up")), 100);
+    await expectReject(conn.query("SELECT 'slow_for_close'", [], { signal: ac.signal }), Error, /gave up/);
+    await conn.close(); // waits up to 2 s for the kill, then closes its sockets under it
+    const atClose = lines.length;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(lines.slice(atClose), "logger calls after close() resolved").to.deep.equal([]);
+    await cluster.clearFaults();
+  });
+
   it("serverInfo() asks GET / and reports name, cluster name and version", async () => {
     const conn = connect(cluster.urls);
     const info = await conn.serverInfo();
