@@ -1,6 +1,7 @@
 /** Connection: the pool of servers, sessions, serverInfo, blobs, close; query/bulk/cursor/stream from Queryable. */
 import { BlobContainer } from "./blob.js";
 import { Canceller } from "./cancel.js";
+import { Discovery } from "./discover.js";
 import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js";
 import type { RequestOptions, ResolvedOptions } from "./options.js";
 import { checkRequestOptions, Queryable } from "./queryable.js";
@@ -44,7 +45,9 @@ export class Connection extends Queryable {
 
   /** @internal Use `connect()`. */
   constructor(options: ResolvedOptions, transport: Transport) {
-    const requester = new Requester(options, transport);
+    const discover = options.discover;
+    // Discovery is a layer: the request loop only sees a server source.
+    const requester = new Requester(options, transport, discover === undefined ? undefined : (r) => new Discovery(r, options, discover.intervalMs));
     super(options, requester, new Canceller(requester, options.logger));
     this.transport = transport;
   }

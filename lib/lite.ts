@@ -1,0 +1,175 @@
+/**
+ * The lite Connection (`cratedb-fetch/lite`): `query()` and `bulk()` on the thin core alone — the request
+ * loop with failover and retry safety, exact BIGINT/NUMERIC decoding, typed errors, `timeout` and `signal`.
+ * No cursor, sessions, streams, blobs, server-side kill, discovery, tracing, `sql` tag or compression:
+ * those are layers of the full entry (`cratedb-fetch`), and the options that need them are refused at
+ * `connect()` with `NotSupportedError`.
+ */
+import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js";
+import { encodeBody } from "./json.js";
+import type { ConnectOptions, Platform, RequestOptions } from "./options.js";
+import { Requester, type Answer, type RequestSpec } from "./request.js";
+import { checkTimeout, resolveOptions } from "./resolve.js";
+import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
+import { isReadOnly } from "./statements.js";
+import { FetchTransport, type Transport } from "./transport.js";
+import type { ResolvedOptions } from "./options.js";
+
+// A constant object: the request loop caches merged headers per headers object.
+const JSON_HEADERS: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+const FULL = "use the full entry, 'cratedb-fetch'";
+
+/**
+ * The lite entry's platform: plain fetch on every runtime, so the TLS and socket options (which need a
+ * runtime's own transport) and node discovery are refused, naming the full entry that has them.
+ */
+const litePlatform: Platform = {
+  name: "cratedb-fetch/lite",
+  unsupported: (option) => option === "discover"
+    ? `node discovery is a layer of the full entry; ${FULL}`
+    : `the lite entry sends every request with plain fetch, which has no TLS or socket options; ${FULL}`,
+};
+
+/** Options that name a layer the lite entry leaves out: refused when set to anything that asks for it. */
+function refuseLayers(o: ConnectOptions | undefined): void {
+  if (o === undefined || o === null || typeof o !== "object") return;
+  const ask = o.onQuery !== undefined ? "onQuery" : o.killOnAbort === true ? "killOnAbort"
+    : o.compress !== undefined && o.compress !== false ? "compress" : undefined;
+  if (ask === undefined) return;
+  const why = ask === "onQuery" ? "query tracing" : ask === "killOnAbort" ? "killing an aborted statement on the server" : "request compression";
+  throw new NotSupportedError(`Option '${ask}' is not supported on cratedb-fetch/lite: ${why} is a layer of the full entry; ${FULL}`);
+}
+
+function checkOpts(opts: RequestOptions | undefined): RequestOptions {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== "object") throw new InterfaceError("Request options must be an object");
+  checkTimeout(opts.timeout, "Request option");
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new InterfaceError("Request option 'signal' must be an AbortSignal");
+  if (opts.rowMode !== undefined && opts.rowMode !== "array" && opts.rowMode !== "object") {
+    throw new InterfaceError(`Request option 'rowMode' must be "array" or "object"`);
+  }
+  return opts;
+}
+
+/**
+ * A connection of the lite entry: a pool of servers used round robin with failover, like the full
+ * Connection, with `query()` and `bulk()` only. Created by `connect()` from `cratedb-fetch/lite`, which does no I/O.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "cratedb-fetch/lite";
+ * const conn = connect(["https://n1:4200", "https://n2:4200"], { username: "crate", timeout: 5000 });
+ * const { rows } = await conn.query<[string]>("SELECT name FROM sys.nodes");
+ * await conn.close();
+ * ```
+ */
+export class LiteConnection {
+  private readonly requester: Requester;
+  private isClosed = false;
+
+  /** @internal Use `connect()`. */
+  constructor(private readonly options: ResolvedOptions, private readonly transport: Transport) {
+    this.requester = new Requester(options, transport);
+  }
+
+  /** Every configured server, normalised, without credentials. */
+  get servers(): readonly string[] {
+    return this.requester.servers.map((s) => s.url);
+  }
+
+  /** The servers currently in rotation, in the order they will be tried. */
+  get activeServers(): readonly string[] {
+    return this.requester.pool.activeServers().map((s) => s.url);
+  }
+
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  private send(stmt: string, payload: { args?: unknown[]; bulk_args?: unknown[][] }, o: RequestOptions): Promise<Answer> {
+    if (typeof stmt !== "string" || stmt.trim() === "") throw new InterfaceError("The statement must be a non-empty string");
+    const spec: RequestSpec = {
+      method: "POST", path: this.options.errorTrace ? "/_sql?types=true&error_trace=true" : "/_sql?types=true",
+      body: encodeBody({ stmt, ...payload }), headers: JSON_HEADERS, retrySafe: isReadOnly(stmt), schema: true,
+    };
+    if (o.signal !== undefined) spec.signal = o.signal;
+    if (o.timeout !== undefined) spec.timeout = o.timeout;
+    return this.requester.send(spec);
+  }
+
+  private open(): void {
+    if (this.isClosed) throw new ProgrammingError("Connection closed");
+  }
+
+  /**
+   * Runs one statement with optional positional parameters (`?` or `$1`).
+   *
+   * @example
+   * ```ts
+   * const { rows, rowcount } = await conn.query<[string, number]>("SELECT name, price FROM t WHERE id = ?", [42]);
+   * ```
+   */
+  async query<R = unknown[]>(stmt: string, args?: unknown[], opts?: RequestOptions): Promise<SqlResult<R>> {
+    this.open();
+    const o = checkOpts(opts);
+    if (args !== undefined && !Array.isArray(args)) throw new InterfaceError("query() arguments must be an array");
+    const answer = await this.send(stmt, args === undefined ? {} : { args }, o);
+    return toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
+  }
+
+  /**
+   * Runs one statement once per row of arguments, in a single request.
+   * Failed rows do not reject: see `failed` and each item's `rowcount` (−2).
+   *
+   * @example
+   * ```ts
+   * const res = await conn.bulk("INSERT INTO t (id, name) VALUES (?, ?)", [[1, "a"], [2, "b"]]);
+   * ```
+   */
+  async bulk(stmt: string, bulkArgs: unknown[][], opts?: RequestOptions): Promise<BulkResult> {
+    this.open();
+    const o = checkOpts(opts);
+    if (!Array.isArray(bulkArgs)) throw new InterfaceError("bulk() arguments must be an array of rows");
+    bulkArgs.forEach((row, i) => {
+      if (!Array.isArray(row)) throw new InterfaceError(`bulk() row ${i} must be an array of values`);
+    });
+    return toBulkResult(await this.send(stmt, { bulk_args: bulkArgs }, o), this.options);
+  }
+
+  /** Releases the transport. Idempotent; any later query throws `ProgrammingError("Connection closed")`. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    await this.transport.close();
+  }
+
+  /** `await using conn = connect(…)` closes the connection at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Creates a lite connection (synchronously, without I/O). The option names are the full entry's;
+ * invalid values throw `InterfaceError`, and options the lite entry cannot honour throw `NotSupportedError`
+ * naming the option: the TLS and socket options (`verifySslCert`, `caCert`, `certFile`, `keyFile`,
+ * `sslRelaxMinimumVersion`, `socketKeepalive: false`, `socketTcpKeep*`, `poolSize`), `discover`, `onQuery`,
+ * `compress` and `killOnAbort: true`. A statement whose `timeout` expires or `signal` aborts after it was
+ * sent is not killed on the server (it may still run there); it is never re-sent unless it is read-only
+ * and `retryOnTimeout` is on.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "cratedb-fetch/lite";
+ * const conn = connect("https://user:pw@db.example.com:4200/", { schema: "doc", timeout: 5000 });
+ * ```
+ */
+export function connect(servers?: string | readonly string[] | ConnectOptions, options?: ConnectOptions): LiteConnection {
+  const optionsOnly = servers !== null && typeof servers === "object" && !Array.isArray(servers);
+  if (optionsOnly && options !== undefined) throw new InterfaceError("connect() takes the options once: connect(servers, options) or connect(options)");
+  const o = optionsOnly ? (servers as ConnectOptions) : options;
+  refuseLayers(o);
+  const resolved = optionsOnly ? resolveOptions(undefined, o, litePlatform) : resolveOptions(servers, o, litePlatform);
+  return new LiteConnection(resolved, new FetchTransport(resolved.fetch));
+}
