@@ -27,7 +27,7 @@ function checkCoreIsPortable() {
 export const CORE = ["options", "resolve", "servers", "pool", "request", "headers", "statements", "json", "json-exact",
   "result", "errors", "transport", "types"];
 /** Files that may import only the core (and each other): the lite tier. */
-const LITE = ["lite", "entry/lite"];
+const LITE = ["lite", "entry/lite", "entry/lite-surface"];
 
 /** The value imports (`import … from`, `export … from`, `import()`) of a lib/ file, as lib-relative names without `.js`. */
 export function valueImports(file) {
@@ -61,7 +61,11 @@ const entries = [
   { name: "bun", formats: ["esm"], platform: "neutral" },
   { name: "web", formats: ["esm", "cjs"], platform: "neutral" },
   { name: "workerd", formats: ["esm"], platform: "neutral" },
-  // `cratedb-fetch/lite`: the thin core on plain fetch, one build for every runtime.
+  // `cratedb-fetch/lite`: the thin core with a runtime's transport (dist/lite.js: plain fetch, for
+  // browsers, Workers and any fetch runtime).
+  { name: "lite-node", formats: ["esm", "cjs"], platform: "node" },
+  { name: "lite-deno", formats: ["esm"], platform: "neutral" },
+  { name: "lite-bun", formats: ["esm"], platform: "neutral" },
   { name: "lite", formats: ["esm", "cjs"], platform: "neutral" },
 ];
 

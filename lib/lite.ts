@@ -7,28 +7,31 @@
  */
 import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js";
 import { encodeBody } from "./json.js";
-import type { ConnectOptions, Platform, RequestOptions } from "./options.js";
+import type { ConnectOptions, Platform, RequestOptions, ResolvedOptions } from "./options.js";
 import { Requester, type Answer, type RequestSpec } from "./request.js";
 import { checkTimeout, resolveOptions } from "./resolve.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
 import { isReadOnly } from "./statements.js";
-import { FetchTransport, type Transport } from "./transport.js";
-import type { ResolvedOptions } from "./options.js";
+import type { Transport } from "./transport.js";
 
 // A constant object: the request loop caches merged headers per headers object.
 const JSON_HEADERS: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
 const FULL = "use the full entry, 'cratedb-fetch'";
 
 /**
- * The lite entry's platform: plain fetch on every runtime, so the TLS and socket options (which need a
- * runtime's own transport) and node discovery are refused, naming the full entry that has them.
+ * A runtime's platform as the lite entry sees it: the runtime's own answer for the TLS and socket options,
+ * but node discovery, a layer of the full entry, is refused everywhere. Without a runtime platform (browsers,
+ * Workers, any fetch runtime) plain fetch has no TLS or socket options at all.
  */
-const litePlatform: Platform = {
-  name: "cratedb-fetch/lite",
-  unsupported: (option) => option === "discover"
-    ? `node discovery is a layer of the full entry; ${FULL}`
-    : `the lite entry sends every request with plain fetch, which has no TLS or socket options; ${FULL}`,
-};
+export function litePlatform(base?: Platform): Platform {
+  const platform: Platform = {
+    name: base === undefined ? "cratedb-fetch/lite (plain fetch)" : `${base.name} (cratedb-fetch/lite)`,
+    unsupported: (option, o) => option === "discover" ? `node discovery is a layer of the full entry; ${FULL}`
+      : base === undefined ? "fetch offers no TLS or socket options here" : base.unsupported(option, o),
+  };
+  if (base?.readFile !== undefined) platform.readFile = base.readFile;
+  return platform;
+}
 
 /** Options that name a layer the lite entry leaves out: refused when set to anything that asks for it. */
 function refuseLayers(o: ConnectOptions | undefined): void {
@@ -150,26 +153,34 @@ export class LiteConnection {
   }
 }
 
-/**
- * Creates a lite connection (synchronously, without I/O). The option names are the full entry's;
- * invalid values throw `InterfaceError`, and options the lite entry cannot honour throw `NotSupportedError`
- * naming the option: the TLS and socket options (`verifySslCert`, `caCert`, `certFile`, `keyFile`,
- * `sslRelaxMinimumVersion`, `socketKeepalive: false`, `socketTcpKeep*`, `poolSize`), `discover`, `onQuery`,
- * `compress` and `killOnAbort: true`. A statement whose `timeout` expires or `signal` aborts after it was
- * sent is not killed on the server (it may still run there); it is never re-sent unless it is read-only
- * and `retryOnTimeout` is on.
- *
- * @example
- * ```ts
- * import { connect } from "cratedb-fetch/lite";
- * const conn = connect("https://user:pw@db.example.com:4200/", { schema: "doc", timeout: 5000 });
- * ```
- */
-export function connect(servers?: string | readonly string[] | ConnectOptions, options?: ConnectOptions): LiteConnection {
-  const optionsOnly = servers !== null && typeof servers === "object" && !Array.isArray(servers);
-  if (optionsOnly && options !== undefined) throw new InterfaceError("connect() takes the options once: connect(servers, options) or connect(options)");
-  const o = optionsOnly ? (servers as ConnectOptions) : options;
-  refuseLayers(o);
-  const resolved = optionsOnly ? resolveOptions(undefined, o, litePlatform) : resolveOptions(servers, o, litePlatform);
-  return new LiteConnection(resolved, new FetchTransport(resolved.fetch));
+/** The signature of the lite `connect()`. */
+export interface LiteConnectFunction {
+  /**
+   * Creates a lite connection (synchronously, without I/O). The option names are the full entry's;
+   * invalid values throw `InterfaceError`, and options the lite entry cannot honour throw `NotSupportedError`
+   * naming the option: `discover`, `onQuery`, `compress` and `killOnAbort: true` (layers of the full entry),
+   * and the TLS and socket options where the runtime's fetch has none (browsers, Workers). A statement whose
+   * `timeout` expires or `signal` aborts after it was sent is not killed on the server (it may still run
+   * there); it is never re-sent unless it is read-only and `retryOnTimeout` is on.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "cratedb-fetch/lite";
+   * const conn = connect("https://user:pw@db.example.com:4200/", { schema: "doc", timeout: 5000 });
+   * const conn = connect({ servers: "n1:4200 n2:4200", username: "crate" });
+   * ```
+   */
+  (servers?: string | readonly string[] | ConnectOptions, options?: ConnectOptions): LiteConnection;
+}
+
+/** Builds the lite `connect()` of an entry file from its platform and transport factory. */
+export function createLiteConnect(platform: Platform, makeTransport: (opts: ResolvedOptions) => Transport): LiteConnectFunction {
+  return function connect(servers?: string | readonly string[] | ConnectOptions, options?: ConnectOptions): LiteConnection {
+    const optionsOnly = servers !== null && typeof servers === "object" && !Array.isArray(servers);
+    if (optionsOnly && options !== undefined) throw new InterfaceError("connect() takes the options once: connect(servers, options) or connect(options)");
+    const o = optionsOnly ? (servers as ConnectOptions) : options;
+    refuseLayers(o);
+    const resolved = optionsOnly ? resolveOptions(undefined, o, platform) : resolveOptions(servers, o, platform);
+    return new LiteConnection(resolved, makeTransport(resolved));
+  };
 }

@@ -1,14 +1,12 @@
 /**
- * `cratedb-fetch/lite`: `connect()` with `query()` and `bulk()` on the thin core, plain fetch on every
- * runtime. The same option names and error classes as the full entry; what needs a layer of the full
- * entry is refused with `NotSupportedError` at `connect()`.
+ * `cratedb-fetch/lite` for browsers, Cloudflare Workers and any fetch runtime: `connect()` with `query()`
+ * and `bulk()` on the thin core and plain fetch. The same option names and error classes as the full
+ * entry; what needs a layer of the full entry is refused with `NotSupportedError` at `connect()`.
  */
-export { connect, LiteConnection } from "../lite.js";
-export {
-  ConnectionError, CrateDBError, DataError, DatabaseError, IntegrityError, InterfaceError, InternalError,
-  NotSupportedError, OperationalError, ProgrammingError, type ErrorDetails,
-} from "../errors.js";
-export type { ConnectOptions, Logger, RequestOptions, RowMode } from "../options.js";
-export type { BulkItem, BulkResult, SqlResult } from "../result.js";
-export type { FetchLike } from "../transport.js";
-export { Converter, DataType, DefaultTypeConverter, type ColType, type ConvertFn } from "../types.js";
+import { createLiteConnect, litePlatform, type LiteConnectFunction } from "../lite.js";
+import { FetchTransport } from "../transport.js";
+
+export * from "./lite-surface.js";
+
+/** Connects to CrateDB. See {@link LiteConnectFunction}. */
+export const connect: LiteConnectFunction = /* @__PURE__ */ createLiteConnect(/* @__PURE__ */ litePlatform(), (o) => new FetchTransport(o.fetch));
