@@ -75,6 +75,16 @@ function subscribed(ch: TracingChannel): boolean {
 }
 
 /**
+ * @internal True when an `onQuery` listener or a channel subscriber wants this query: otherwise callers skip
+ * {@link traced} altogether (no closures, no extra promise per query).
+ */
+export function isTraced(options: ResolvedOptions): boolean {
+  if (options.onQuery !== undefined) return true;
+  const ch = tracingChannel();
+  return ch !== null && subscribed(ch);
+}
+
+/**
  * @internal Sends a statement (`send`) and decodes the answer (`decode`), reporting to `onQuery` and the
  * TracingChannel when either listens; otherwise it is `send().then(decode)`.
  */
