@@ -23,34 +23,31 @@ function checkCoreIsPortable() {
 
 // The thin core (ARCHITECTURE.md): what `cratedb-fetch/lite` is made of. It imports no feature (cursor,
 // sessions, streams, blobs, cancellation, discovery, tracing, sql, …): features are layers that the full
-// Connection composes. Type-only imports are erased and allowed; a value import of a feature fails the build.
+// Connection composes. Not even a type-only import: what the core names (e.g. QueryEvent for onQuery) lives in it.
 export const CORE = ["options", "resolve", "servers", "pool", "request", "headers", "statements", "json", "json-exact",
   "result", "errors", "transport", "types"];
 /** Files that may import only the core (and each other): the lite tier. */
 const LITE = ["lite", "entry/lite", "entry/lite-surface"];
 
-/** The value imports (`import … from`, `export … from`, `import()`) of a lib/ file, as lib-relative names without `.js`. */
-export function valueImports(file) {
+/** The imports (`import … from`, `export … from`, `import()`) of a lib/ file, as lib-relative names without `.js`. */
+export function localImports(file) {
   const code = readFileSync(join(root, "lib", `${file}.ts`), "utf8").replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, "");
   const out = [];
-  const re = /(?:^|;|\n)\s*(import|export)\s+(type\s+)?([^;]*?)\s*from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+  const re = /(?:^|;|\n)\s*(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
   for (const m of code.matchAll(re)) {
-    if (m[2] !== undefined) continue; // import type / export type
-    // `import { type A, type B }`: only types, erased too.
-    if (m[3] && /^\{[^}]*\}$/.test(m[3].trim()) && m[3].replace(/[{}\s]/g, "").split(",").filter(Boolean).every((n) => n.startsWith("type"))) continue;
-    const spec = m[4] ?? m[5];
+    const spec = m[1] ?? m[2];
     if (!spec.startsWith(".")) continue;
     out.push(join(file, "..", spec).replace(/\.js$/, ""));
   }
   return out;
 }
 
-/** Fails when a core file (or the lite tier) imports a value from a feature file. */
+/** Fails when a core file (or the lite tier) imports anything, even a type, from a feature file. */
 export function checkCoreImportsNoFeature() {
   const bad = [];
   for (const file of [...CORE, ...LITE]) {
     const allowed = new Set(LITE.includes(file) ? [...CORE, ...LITE] : CORE);
-    for (const target of valueImports(file)) if (!allowed.has(target)) bad.push(`lib/${file}.ts imports lib/${target}.ts`);
+    for (const target of localImports(file)) if (!allowed.has(target)) bad.push(`lib/${file}.ts imports lib/${target}.ts`);
   }
   if (bad.length) throw new Error(`the core (and cratedb-fetch/lite) must import no feature:\n  ${bad.join("\n  ")}`);
 }
