@@ -2,6 +2,7 @@
 import type { Connection } from "./connection.js";
 import { BlobLocationNotFoundError, ConnectionError, DigestNotFoundError, InterfaceError, ProgrammingError, errorFromResponse } from "./errors.js";
 import type { Answer, RequestSpec } from "./request.js";
+import { hide, inspectable } from "./inspect.js";
 
 const DIGEST = /^[0-9a-f]{40}$/;
 const encoder = new TextEncoder();
@@ -46,6 +47,7 @@ export class BlobContainer {
     if (typeof name !== "string" || name === "" || name.startsWith("_") || name.includes("/")) {
       throw new InterfaceError(`Invalid blob table name '${String(name)}'`);
     }
+    hide(this, "connection");
   }
 
   private async send(method: string, digest: string, body?: Uint8Array, stream = false): Promise<Answer> {
@@ -119,6 +121,16 @@ export class BlobContainer {
     if (answer.status === 404) return false;
     if (answer.status >= 400) this.fail(answer);
     return false;
+  }
+
+  /** What `JSON.stringify(container)` shows: the table and the servers (without credentials), never a secret. */
+  toJSON(): { name: string; servers: readonly string[]; closed: boolean } {
+    return { name: this.name, servers: this.connection.servers, closed: this.connection.closed };
+  }
+
+  // `util.inspect(container)` and `console.log(container)` (Node, Bun, Deno) show what toJSON() shows.
+  static {
+    inspectable(this, "BlobContainer");
   }
 }
 

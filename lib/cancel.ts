@@ -38,12 +38,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class Canceller {
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly requester: Requester, private readonly logger: Logger) {}
+  constructor(private readonly requester: Requester, private readonly logger: Logger,
+    private readonly redact: (text: string) => string) {}
 
   /** Starts killing the statement marked `id` (ask `server` first when known). Never rejects. */
   kill(id: string, server: ServerEntry | undefined, why: string): void {
     const task = this.run(id, server, why).catch((err: unknown) => {
-      this.debug(`cancel ${id}: could not kill (${err instanceof Error ? err.message : String(err)})`);
+      this.debug(`cancel ${id}: could not kill (${this.redact(err instanceof Error ? err.message : String(err))})`);
     });
     this.pending.add(task);
     void task.finally(() => this.pending.delete(task));

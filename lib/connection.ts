@@ -11,6 +11,7 @@ import { parseServer, type ServerEntry } from "./servers.js";
 import { Session } from "./session.js";
 import type { StreamHost } from "./stream.js";
 import type { Transport } from "./transport.js";
+import { hide, inspectable } from "./inspect.js";
 
 const CLOSE_WAIT_FOR_KILLS = 2_000;
 
@@ -48,8 +49,9 @@ export class Connection extends Queryable {
     const discover = options.discover;
     // Discovery is a layer: the request loop only sees a server source.
     const requester = new Requester(options, transport, discover === undefined ? undefined : (r) => new Discovery(r, options, discover.intervalMs));
-    super(options, requester, new Canceller(requester, options.logger));
+    super(options, requester, new Canceller(requester, options.logger, (text) => options.redactor.redact(text)));
     this.transport = transport;
+    hide(this, "transport", "sessions");
   }
 
   /** Every configured server, normalised, without credentials. */
@@ -215,5 +217,15 @@ export class Connection extends Queryable {
   /** `await using conn = connect(…)` closes the connection at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** What `JSON.stringify(conn)` shows: the servers (without credentials) and the state, never a secret. */
+  toJSON(): { servers: readonly string[]; activeServers: readonly string[]; closed: boolean; sessions: number } {
+    return { servers: this.servers, activeServers: this.activeServers, closed: this.isClosed, sessions: this.sessions.size };
+  }
+
+  // `util.inspect(conn)` and `console.log(conn)` (Node, Bun, Deno) show what toJSON() shows.
+  static {
+    inspectable(this, "Connection");
   }
 }

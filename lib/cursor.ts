@@ -5,6 +5,7 @@ import { toBulkResult, toSqlResult, type BulkItem } from "./result.js";
 import { prepareBulk, prepareParams } from "./statements.js";
 import { traced } from "./trace.js";
 import type { ColType, Converter } from "./types.js";
+import { hide, inspectable } from "./inspect.js";
 
 /** A PEP 249 column description: `[name, type, null, null, null, null, null]`. */
 export type ColumnDescription = [string, ColType | null, null, null, null, null, null];
@@ -36,7 +37,9 @@ export class Cursor {
   private isClosed = false;
 
   /** @internal Use `conn.cursor()`. */
-  constructor(readonly connection: Queryable, private readonly converter: Converter | undefined) {}
+  constructor(readonly connection: Queryable, private readonly converter: Converter | undefined) {
+    hide(this, "connection", "converter", "result");
+  }
 
   /** Rows returned or affected by the last execute; −1 when there is none or the cursor is closed. */
   get rowcount(): number {
@@ -142,5 +145,15 @@ export class Cursor {
   close(): void {
     this.isClosed = true;
     this.result = undefined;
+  }
+
+  /** What `JSON.stringify(cursor)` shows: the state (never its connection, rows or a secret). */
+  toJSON(): { closed: boolean; rowcount: number; duration: number; arraysize: number; columns: string[] | null } {
+    return { closed: this.isClosed, rowcount: this.rowcount, duration: this.duration, arraysize: this.arraysize, columns: this.description?.map((d) => d[0]) ?? null };
+  }
+
+  // `util.inspect(cursor)` and `console.log(cursor)` (Node, Bun, Deno) show what toJSON() shows.
+  static {
+    inspectable(this, "Cursor");
   }
 }

@@ -11,7 +11,7 @@
 import type { ResolvedOptions } from "./options.js";
 import type { ServerPool } from "./pool.js";
 import type { Answer, RequestSpec } from "./request.js";
-import { parseServer, type ServerEntry } from "./servers.js";
+import { parseServer, serverEntry, type ServerEntry } from "./servers.js";
 
 const STMT = "SELECT name, rest_url FROM sys.nodes";
 // A constant object: the request loop caches merged headers per headers object.
@@ -53,10 +53,7 @@ export function discoveredServer(restUrl: string, seed: ServerEntry): ServerEntr
   } catch {
     return undefined; // e.g. an IPv6 zone id, which URLs cannot carry
   }
-  const out: { url: string; https: boolean; username?: string; password?: string } = { url: entry.url, https: entry.https };
-  if (seed.username !== undefined) out.username = seed.username;
-  if (seed.password !== undefined) out.password = seed.password;
-  return out;
+  return serverEntry(entry.url, entry.https, seed.username, seed.password);
 }
 
 /** What discovery needs from the request loop. */
@@ -108,7 +105,9 @@ export class Discovery {
       };
       const answer = await this.host.send(spec);
       if (this.stopped) return;
-      this.apply(answer);
+      // The server the loop asked (set per attempt), not answer.server: after a redirect that is the
+      // redirect target, which need not be a seed nor known at all.
+      this.apply(answer, spec.lastServer);
     } catch (err) {
       if (this.stopped) return;
       const why = this.opts.redactor.redact(err instanceof Error ? err.message : String(err));
@@ -128,15 +127,18 @@ export class Discovery {
     this.timer = timer;
   }
 
-  private apply(answer: Answer): void {
+  private apply(answer: Answer, asked: ServerEntry | undefined): void {
     const text = new TextDecoder().decode(answer.body);
-    if (answer.status !== 200) throw new Error(`${answer.server} answered ${answer.status}: ${text.slice(0, 200)}`);
+    // Redact before cutting: a cut can leave a piece of an echoed secret that no longer matches it.
+    if (answer.status !== 200) throw new Error(`${answer.server} answered ${answer.status}: ${answer.redact(text).slice(0, 200)}`);
     const body = JSON.parse(text) as { cols?: unknown; rows?: unknown };
     const cols = Array.isArray(body.cols) ? body.cols : [];
     const at = cols.indexOf("rest_url");
     if (at < 0 || !Array.isArray(body.rows)) throw new Error(`${answer.server} sent no rest_url column`);
-    const seed = this.seedOf.get(answer.server) ?? this.opts.servers[0];
-    if (seed === undefined) return;
+    // The credentials and scheme of the seed that was asked (or that the asked node was learnt from),
+    // never another seed's: seeds may belong to different users, and an https seed's nodes never get http.
+    const seed = asked === undefined ? undefined : this.seedOf.get(asked.url);
+    if (seed === undefined) throw new Error(`${answer.server} answered, but no seed is known for it`);
     const next: ServerEntry[] = [];
     const urls = new Set(this.opts.servers.map((s) => s.url));
     for (const row of body.rows as unknown[]) {

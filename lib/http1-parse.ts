@@ -171,7 +171,7 @@ async function fields(reader: Reader, headers: Map<string, string> | undefined, 
     if (count >= MAX_FIELDS) throw violation(`more than ${MAX_FIELDS} fields in the ${what}`);
     if (line[0] === " " || line[0] === "\t") throw violation(`obs-fold (a line starting with whitespace) in the ${what}`);
     const m = FIELD.exec(line);
-    if (m === null) throw violation(`invalid field line in the ${what}: ${JSON.stringify(line.slice(0, 40))}`);
+    if (m === null) throw violation(`invalid field line in the ${what} (${line.length} characters; not quoted: a server may echo secrets)`);
     const value = m[2] as string;
     if (CONTROL.test(value)) throw violation(`control character in field '${m[1]}' of the ${what}`);
     if (headers === undefined) continue;
@@ -185,7 +185,7 @@ async function fields(reader: Reader, headers: Map<string, string> | undefined, 
 export async function readHead(reader: Reader): Promise<Head> {
   const status = await reader.line(MAX_HEAD, "status line");
   const m = STATUS_LINE.exec(status);
-  if (m === null) throw violation(`not an HTTP/1.1 status line: ${JSON.stringify(status.slice(0, 40))}`);
+  if (m === null) throw violation(`not an HTTP/1.1 status line (${status.length} characters${/^HTTP\//.test(status) ? ", starting with HTTP/" : ""}; not quoted)`);
   const statusText = m[3] ?? "";
   if (CONTROL.test(statusText)) throw violation("control character in the reason phrase");
   const code = Number(m[2]);
@@ -241,7 +241,7 @@ export async function readChunked(reader: Reader): Promise<Uint8Array> {
   for (;;) {
     const line = await reader.line(MAX_CHUNK_LINE, "chunk-size line");
     const m = CHUNK_LINE.exec(line);
-    if (m === null || (m[2] !== undefined && CONTROL.test(m[2]))) throw violation(`invalid chunk-size line ${JSON.stringify(line.slice(0, 40))}`);
+    if (m === null || (m[2] !== undefined && CONTROL.test(m[2]))) throw violation(`invalid chunk-size line (${line.length} characters; not quoted)`);
     const hex = (m[1] as string).replace(/^0+(?=.)/, "");
     const size = hex.length > 8 ? Infinity : parseInt(hex, 16);
     if (size > MAX_BODY - total) throw violation(`chunked body beyond the ${MAX_BODY}-byte limit`);

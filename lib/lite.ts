@@ -6,6 +6,7 @@
  * `connect()` with `NotSupportedError`.
  */
 import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js";
+import { hide, inspectable } from "./inspect.js";
 import { encodeBody } from "./json.js";
 import type { ConnectOptions, Platform, RequestOptions, ResolvedOptions } from "./options.js";
 import { Requester, type Answer, type RequestSpec } from "./request.js";
@@ -73,6 +74,7 @@ export class LiteConnection {
   /** @internal Use `connect()`. */
   constructor(private readonly options: ResolvedOptions, private readonly transport: Transport) {
     this.requester = new Requester(options, transport);
+    hide(this, "options", "transport", "requester"); // the options hold the password, token and key
   }
 
   /** Every configured server, normalised, without credentials. */
@@ -150,6 +152,16 @@ export class LiteConnection {
   /** `await using conn = connect(…)` closes the connection at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** What `JSON.stringify(conn)` shows: the servers (without credentials) and the state, never a secret. */
+  toJSON(): { servers: readonly string[]; activeServers: readonly string[]; closed: boolean } {
+    return { servers: this.servers, activeServers: this.activeServers, closed: this.isClosed };
+  }
+
+  // `util.inspect(conn)` and `console.log(conn)` (Node, Bun, Deno) show what toJSON() shows.
+  static {
+    inspectable(this, "LiteConnection");
   }
 }
 

@@ -203,6 +203,11 @@ export interface Platform {
   name: string;
   /** Reads a PEM option that is not PEM text (a path). Absent where there is no file system. */
   readFile?: (path: string) => string;
+  /**
+   * The platform's fetch writes header values as UTF-8 (workerd), not one byte per character as CrateDB reads
+   * them (ISO-8859-1): header values must then be ASCII, or the server would read other characters.
+   */
+  utf8Headers?: boolean;
   /** Why an option the user set cannot be honoured here, or undefined when it can. */
   unsupported(option: PlatformOption, options: ResolvedOptions): string | undefined;
 }

@@ -5,6 +5,7 @@
 import { CancelScope, withMarker, type Canceller } from "./cancel.js";
 import { Cursor } from "./cursor.js";
 import { InterfaceError } from "./errors.js";
+import { hide } from "./inspect.js";
 import { encodeBody } from "./json.js";
 import type { RequestOptions, ResolvedOptions } from "./options.js";
 import { checkTimeout } from "./resolve.js";
@@ -56,6 +57,7 @@ export abstract class Queryable {
     this.options = options;
     this.requester = requester;
     this.canceller = canceller;
+    hide(this, "options", "requester", "canceller"); // the options hold the password, token and key
   }
 
   /** True after `close()` (and, for a session, once its connection is closed). */

@@ -65,21 +65,27 @@ export function checkTimeout(v: unknown, where: string): number | undefined {
 // What an HTTP header value may hold (fetch's ByteString: Latin-1, no control characters but tab).
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-function headerSafe(value: string | undefined, what: string): string | undefined {
+const ASCII_VALUE = /^[\t\x20-\x7e]*$/;
+
+function headerSafe(value: string | undefined, what: string, platform: Platform): string | undefined {
   if (value !== undefined && !HEADER_VALUE.test(value)) {
     fail(`${what} cannot be sent in an HTTP header: only Latin-1 characters without control characters are possible`);
+  }
+  if (value !== undefined && platform.utf8Headers === true && !ASCII_VALUE.test(value)) {
+    fail(`${what} cannot be sent in an HTTP header on ${platform.name}: its fetch writes non-ASCII header values as UTF-8, ` +
+      "which CrateDB reads as ISO-8859-1 (other characters): use ASCII only");
   }
   return value;
 }
 
-function headersOf(v: unknown): Record<string, string> {
+function headersOf(v: unknown, platform: Platform): Record<string, string> {
   if (v === undefined) return {};
   if (v === null || typeof v !== "object" || Array.isArray(v)) fail("Option 'headers' must be an object of header names to strings");
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) {
     if (typeof val !== "string") fail(`Header '${k}' must be a string`);
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) fail(`Invalid header name '${k}'`);
-    headerSafe(val, `The value of header '${k}'`);
+    headerSafe(val, `The value of header '${k}'`, platform);
     out[k.toLowerCase()] = val;
   }
   return out;
@@ -93,6 +99,12 @@ function pem(v: string | undefined, key: string, platform: Platform): string | u
   try {
     return platform.readFile(v);
   } catch (err) {
+    // A keyFile value that is not PEM may be key material in another form: never echo it (nor the
+    // file error, which quotes the path), only the error code.
+    if (key === "keyFile") {
+      const code = (err as { code?: unknown } | null)?.code;
+      throw new InterfaceError(`Option 'keyFile' is neither PEM text (-----BEGIN …) nor a readable file${typeof code === "string" ? ` (${code})` : ""}`);
+    }
     throw new InterfaceError(`Option '${key}': cannot read file '${v}' (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
 }
@@ -141,12 +153,12 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
 
   const username = str(o, "username");
   const password = str(o, "password", true);
-  const jwtToken = headerSafe(str(o, "jwtToken"), "Option 'jwtToken'");
+  const jwtToken = headerSafe(str(o, "jwtToken"), "Option 'jwtToken'", platform);
   if (jwtToken !== undefined && username !== undefined) fail("Options 'jwtToken' and 'username' cannot be combined: use one way to authenticate");
   if (password !== undefined && username === undefined && !servers.some((s) => s.username !== undefined)) {
     fail("Option 'password' needs 'username' (or a user name in the server URL)");
   }
-  const headers = headersOf(o.headers);
+  const headers = headersOf(o.headers, platform);
   if (headers.authorization !== undefined && (username !== undefined || jwtToken !== undefined)) {
     fail("An 'Authorization' header cannot be combined with 'username' or 'jwtToken'");
   }
@@ -173,7 +185,7 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     username,
     password,
     jwtToken,
-    schema: headerSafe(str(o, "schema"), "Option 'schema'"),
+    schema: headerSafe(str(o, "schema"), "Option 'schema'", platform),
     timeout: checkTimeout(o.timeout, "Option"),
     backoffFactor: num(o, "backoffFactor", { min: 0 }) ?? 0,
     maxRetries: num(o, "maxRetries", { min: 0, integer: true }) ?? 10,
@@ -215,12 +227,31 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
   resolved.caCert = pem(resolved.caCert, "caCert", platform);
   resolved.certFile = pem(resolved.certFile, "certFile", platform);
   resolved.keyFile = pem(resolved.keyFile, "keyFile", platform);
-  const secrets = [password, jwtToken, headers.authorization, resolved.keyFile];
+  const secrets = [password, jwtToken, resolved.keyFile, ...authorizationSecrets(headers.authorization)];
   for (const s of servers) secrets.push(s.password);
   if (username !== undefined) secrets.push(basic(username, password ?? ""));
   for (const s of servers) if (s.username !== undefined) secrets.push(basic(s.username, s.password ?? ""));
   resolved.redactor = new Redactor(secrets);
   return resolved;
+}
+
+/**
+ * The secrets in an `Authorization` header option: the value, its credential without the scheme (a
+ * server may echo a bare token) and, for Basic, the decoded `user:password` and the password.
+ */
+function authorizationSecrets(value: string | undefined): Array<string | undefined> {
+  if (value === undefined) return [];
+  const credential = value.replace(/^\s*\S+\s+/, "").trim();
+  const out = [value, credential];
+  if (/^\s*basic\s/i.test(value)) {
+    try {
+      const decoded = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(credential), (c) => c.charCodeAt(0)));
+      out.push(decoded, decoded.slice(decoded.indexOf(":") + 1));
+    } catch {
+      // not base64 or not UTF-8: the value itself is redacted
+    }
+  }
+  return out;
 }
 
 /** The base64 of `user:password` as sent in a Basic header (UTF-8). */

@@ -10,6 +10,7 @@ import { Queryable } from "./queryable.js";
 import type { Requester, SessionLink } from "./request.js";
 import type { StreamHost } from "./stream.js";
 import type { Transport } from "./transport.js";
+import { hide, inspectable } from "./inspect.js";
 
 /** @internal What a session needs from its Connection. */
 export interface SessionOwner {
@@ -47,6 +48,7 @@ export class Session extends Queryable {
       },
     };
     this.sessionLink = link;
+    hide(this, "sessionLink", "owner");
   }
 
   /** True after `close()`, after the connection's `close()`, or once the session is lost. */
@@ -87,5 +89,15 @@ export class Session extends Queryable {
   /** `await using session = conn.session()` closes the session at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** What `JSON.stringify(session)` shows: its node (without credentials) and the state, never a secret. */
+  toJSON(): { server: string | undefined; closed: boolean; lost: boolean } {
+    return { server: this.server, closed: this.closed, lost: this.sessionLink.lost !== undefined };
+  }
+
+  // `util.inspect(session)` and `console.log(session)` (Node, Bun, Deno) show what toJSON() shows.
+  static {
+    inspectable(this, "Session");
   }
 }

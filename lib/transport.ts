@@ -93,11 +93,21 @@ function textOf(err: unknown): string {
   return parts.filter((p) => p !== "").join(": ");
 }
 
+// How each runtime says that an https:// server answered something other than TLS (usually plain
+// HTTP): OpenSSL (Node; Deno's node:tls quotes it), BoringSSL (Bun's node:tls), rustls (Deno's
+// fetch), Bun's fetch.
+const NOT_TLS_TEXT = /wrong[ _]version[ _]number|InvalidContentType|does the server speak TLS/i;
+/** @internal What the caller reads when an https:// server did not answer TLS (the raw text stays in `cause`). */
+export const NOT_TLS_MESSAGE: string = "the server did not answer TLS (the handshake got something else, usually plain HTTP): " +
+  "if it serves plain HTTP, use http:// instead of https:// for it";
+
 /** Classifies a foreign network error: could the request have reached the server? */
 export function toTransportError(err: unknown): TransportError {
   if (err instanceof TransportError) return err;
   const code = codeOf(err);
   const text = textOf(err);
+  // The handshake failed, so nothing was sent; say what to change rather than quote OpenSSL.
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || NOT_TLS_TEXT.test(text)) return new TransportError(NOT_TLS_MESSAGE, false, code ?? "ERR_SSL_WRONG_VERSION_NUMBER", err);
   const notSent = (code !== undefined && NOT_SENT_CODES.has(code)) || NOT_SENT_TEXT.test(text);
   return new TransportError(text || "network error", !notSent, code, err);
 }

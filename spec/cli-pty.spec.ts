@@ -8,19 +8,13 @@ import type * as Os from "node:os";
 import { startCluster } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
 import { notApplicable, runtime, sleep } from "./support/helpers.js";
+import { proc } from "./support/node-process.js";
 import { waitFor, waitForKill } from "./support/sessions.js";
 
 const PASSWORD = "pty-Secret-4711";
 const CTRL_C = "\x03";
 const STEP_MS = 15_000;
 
-interface NodeProcess {
-  getBuiltinModule(id: string): unknown;
-  execPath: string;
-  cwd(): string;
-  env: Record<string, string | undefined>;
-}
-const proc = (): NodeProcess => globalThis.process as unknown as NodeProcess;
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The CLI on a pseudo-terminal: keystrokes in, the screen's text (escape sequences and CRs removed) out. */

@@ -3,7 +3,7 @@ import { InterfaceError, NotSupportedError, connect, type ConnectOptions } from 
 import { discoveredServer, restUrlAuthority } from "../lib/discover.js";
 import { ServerPool } from "../lib/pool.js";
 import { parseServer } from "../lib/servers.js";
-import { clusterPerSuite, nodesSeen as seenBy, withCluster } from "./support/cluster.js";
+import { clusterPerSuite, nodesSeen as seenBy, startCluster, withCluster } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
 import { decodeBasic, expectThrow, keepsSockets, notApplicable, runtime, sleep } from "./support/helpers.js";
 
@@ -40,7 +40,10 @@ describe("Node discovery: rest_url parsing", () => {
 
   it("builds the URL with the seed's scheme, path prefix and credentials", () => {
     const seed = parseServer("https://alice:s%40cret@db.example.com:4443/crate/");
-    expect(discoveredServer("fe80::1:4200", seed)).to.deep.equal({ url: "https://[fe80::1]:4200/crate", https: true, username: "alice", password: "s@cret" });
+    const found = discoveredServer("fe80::1:4200", seed);
+    expect(found).to.deep.equal({ url: "https://[fe80::1]:4200/crate", https: true });
+    expect([found?.username, found?.password], "the seed's credentials, not enumerable").to.deep.equal(["alice", "s@cret"]);
+    expect(JSON.stringify(found)).not.to.match(/alice|cret/);
     expect(discoveredServer("10.0.0.5:4200", parseServer("db:4200"))).to.deep.equal({ url: "http://10.0.0.5:4200", https: false });
     expect(discoveredServer("fe80::1%eth0:4200", seed), "a zone id cannot be in a URL").to.equal(undefined);
   });
@@ -236,6 +239,70 @@ describe("Node discovery with credentials", () => {
       expect(shown).not.to.include("s3cret");
       expect(shown).not.to.include("alice");
       await conn.close();
+    });
+  });
+
+  it("a node learnt through a redirect gets the asked seed's credentials, not the first seed's", async () => {
+    await withCluster({ nodes: 3, auth: { users: { alice: "alice-Pa55", bob: "bob-Pa55" } } }, async (cluster) => {
+      const [n0, n1, n2] = cluster.urls as [string, string, string];
+      // sys.nodes: seed 0 (alice) answers 503, so it goes to seed 1 (bob), which redirects it to node 2.
+      await cluster.fault({ node: 0, stmt: DISCOVERY, fault: { kind: "status", status: 503 } });
+      await cluster.fault({ node: 1, stmt: DISCOVERY, fault: { kind: "redirect", status: 307, to: 2 } });
+      const conn = connect([n0.replace("http://", "http://alice:alice-Pa55@"), n1.replace("http://", "http://bob:bob-Pa55@")], { discover: true });
+      await conn.query("SELECT 1");
+      await until(() => conn.servers.length === 3, "three servers");
+      expect(conn.servers).to.deep.equal([n0, n1, n2]);
+      const discovery = (await cluster.requests()).filter((r) => r.body.includes(DISCOVERY)).map((r) => [r.node, r.status, r.user]);
+      expect(discovery, "asked seed 0, then seed 1, answered by node 2 with bob's credentials").to.deep.equal([[0, 503, "alice"], [1, 307, "bob"], [2, 200, "bob"]]);
+      await cluster.resetLog();
+      for (let i = 0; i < 6; i++) await conn.query("SELECT 1");
+      const seen = await cluster.requests(2);
+      expect(seen.length, "node 2 is in the rotation").to.be.greaterThan(0);
+      expect([...new Set(seen.map((r) => r.user))], "node 2, learnt through bob's seed, is only ever asked as bob").to.deep.equal(["bob"]);
+      await conn.close();
+    });
+  });
+
+  it("a node learnt from an https seed is never contacted over http, even when an http seed is listed first", async () => {
+    const tls = await startCluster({ nodes: 2, tls: true, auth: { users: { alice: "alice-Pa55", bob: "bob-Pa55" } } });
+    try {
+      await withCluster({ nodes: 1, auth: { users: { alice: "alice-Pa55" } } }, async (plain) => {
+        const [t0, t1] = tls.urls as [string, string];
+        await plain.fault({ node: 0, stmt: DISCOVERY, fault: { kind: "status", status: 503 } });
+        await tls.fault({ node: 0, stmt: DISCOVERY, fault: { kind: "redirect", status: 307, to: 1 } });
+        const conn = connect([(plain.urls[0] as string).replace("http://", "http://alice:alice-Pa55@"), t0.replace("https://", "https://bob:bob-Pa55@")],
+          { discover: true, caCert: (tls.certs as { ca: string }).ca });
+        await conn.query("SELECT 1");
+        await until(() => conn.servers.length === 3, "three servers");
+        expect(conn.servers).to.deep.equal([plain.urls[0], t0, t1]);
+        expect(conn.servers.filter((s) => s.startsWith("http://"))).to.deep.equal([plain.urls[0]]);
+        await tls.resetLog();
+        for (let i = 0; i < 6; i++) await conn.query("SELECT 1");
+        const seen = await tls.requests(1);
+        expect(seen.length, "node 1 is in the rotation").to.be.greaterThan(0);
+        expect(new Set(seen.map((r) => r.user))).to.deep.equal(new Set(["bob"]));
+        await conn.close();
+      });
+    } finally {
+      await tls.close();
+    }
+  });
+
+  it("a failed refresh's warning holds no piece of a secret the server echoed, wherever the log line is cut", async () => {
+    const password = "Echo-S3cret-Pass/#@:";
+    await withCluster({ nodes: 1, auth: { users: { alice: password } } }, async (cluster) => {
+      const warnings: string[] = [];
+      for (const pad of [185, 190, 195]) {
+        await cluster.fault({ node: 0, stmt: DISCOVERY, fault: { kind: "respond", status: 500, headers: { "content-type": "text/plain" }, body: `${"x".repeat(pad)}${password} was sent` } });
+        const conn = connect(cluster.urls[0] as string, { username: "alice", password, discover: true, logger: { warn: (m) => warnings.push(m) } });
+        await conn.query("SELECT 1");
+        await until(() => warnings.length === [185, 190, 195].indexOf(pad) + 1, "a warning");
+        await conn.close();
+      }
+      for (const w of warnings) {
+        expect(w).to.match(/node discovery failed.*500/);
+        for (let i = 0; i + 4 <= password.length; i++) expect(w, w).not.to.include(password.slice(i, i + 4));
+      }
     });
   });
 

@@ -5,7 +5,7 @@ import {
 } from "cratedb-fetch";
 import { startCluster } from "./support/cluster.js";
 import type { ClusterHandle } from "./support/cluster-api.js";
-import { expectReject } from "./support/helpers.js";
+import { expectReject, notApplicable, runtime } from "./support/helpers.js";
 
 describe("Errors", () => {
   let cluster: ClusterHandle;
@@ -100,3 +100,99 @@ describe("Errors", () => {
     await conn.close();
   });
 });
+
+/** Every message down an error's cause chain. */
+function causeTexts(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== null && e !== undefined && depth < 8; depth++) {
+    parts.push(e instanceof Error ? e.message : String(e));
+    e = e instanceof Error ? (e as { cause?: unknown }).cause : undefined;
+  }
+  return parts.join("\n");
+}
+
+describe("Errors that say what to change", () => {
+  let cluster: ClusterHandle;
+  before(async () => {
+    cluster = await startCluster({ nodes: 2 });
+  });
+  after(async () => cluster?.close());
+  beforeEach(async () => cluster.resetLog());
+
+  describe("https:// to a plain-HTTP server", () => {
+    beforeEach(function () {
+      if (runtime === "workerd") notApplicable(this, "workerd reports every TLS failure as 'internal error; reference = …' (docs/runtimes.md)");
+      if (runtime === "browser") notApplicable(this, "the browser reports every failed fetch as 'Failed to fetch' (the reason is only in its console)");
+    });
+    const https = (): string[] => cluster.urls.map((u) => u.replace("http://", "https://"));
+
+    it("says the server did not answer TLS and suggests http://, with the raw TLS text in cause (pooled requests)", async () => {
+      const conn = connect(https());
+      for (const stmt of ["SELECT 1", "INSERT INTO err_tls (id) VALUES (1)"]) {
+        const err = await expectReject<ConnectionError>(conn.query(stmt), ConnectionError, /did not answer TLS.*use http:\/\/ instead of https:\/\//);
+        expect(err.message, "a write was not sent, so it failed over").to.match(/No more servers available/);
+        expect(err.message).not.to.match(/may have been executed|wrong version number|InvalidContentType|ssl3_get_record/i);
+        expect(causeTexts(err), "the runtime's own text stays in the cause chain").to.match(/wrong[ _]version[ _]number|InvalidContentType|does the server speak TLS/i);
+      }
+      await conn.close();
+      expect(await cluster.requests(), "no HTTP request was made").to.deep.equal([]);
+    });
+
+    it("says the same on a session's socket", async () => {
+      const conn = connect(https());
+      const err = await expectReject<ConnectionError>(conn.withSession((s) => s.query("INSERT INTO err_tls (id) VALUES (1)")), ConnectionError,
+        /did not answer TLS.*use http:\/\//);
+      expect(err.message).not.to.match(/may have been executed|session .* is lost/);
+      expect(causeTexts(err)).to.match(/wrong[ _]version[ _]number|InvalidContentType|does the server speak TLS/i);
+      await conn.close();
+    });
+  });
+
+  it("a Deno permission denial names the missing --allow-net and is not retried (pooled and session)", async function () {
+    if (runtime !== "deno") return notApplicable(this, "network permissions are Deno's");
+    this.timeout(30_000);
+    const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
+    const dist = `${Deno.cwd()}/dist/deno.js`;
+    expect(Deno.statSync(dist).isFile, "dist/deno.js is built").to.equal(true);
+    const script = await Deno.makeTempFile({ suffix: ".mjs" });
+    try {
+      await Deno.writeTextFile(script, `import { connect } from ${JSON.stringify(`file://${dist}`)};
+const conn = connect(${JSON.stringify(cluster.urls)});
+const out = {};
+const record = (e) => ({ name: e.name, message: e.message, server: e.server });
+try { await conn.query("INSERT INTO err_perm (id) VALUES (1)"); } catch (e) { out.pooled = record(e); }
+try { await conn.withSession((s) => s.query("SELECT 1")); } catch (e) { out.session = record(e); }
+await conn.close();
+console.log(JSON.stringify(out));
+`);
+      // No --allow-net: only reading the module is allowed, and no prompt.
+      const run = await new Deno.Command(Deno.execPath(), { args: ["run", "--no-prompt", `--allow-read=${dist},${script}`, script], stdout: "piped", stderr: "piped" }).output();
+      const stderr = new TextDecoder().decode(run.stderr);
+      expect(run.code, stderr).to.equal(0);
+      const out = JSON.parse(new TextDecoder().decode(run.stdout)) as Record<string, { name: string; message: string; server?: string }>;
+      // The pool rotates: the session's request goes to the second server.
+      for (const [what, server] of [["pooled", cluster.urls[0]], ["session", cluster.urls[1]]] as const) {
+        const e = out[what];
+        const hostPort = (server as string).replace("http://", "");
+        expect(e?.name, `${what}: ${JSON.stringify(e)}`).to.equal("NotSupportedError");
+        expect(e?.message).to.include(`Deno denied network access to ${hostPort}`);
+        expect(e?.message).to.include(`--allow-net=${hostPort}`);
+        expect(e?.message).not.to.match(/may have been executed|No more servers|session .* is lost/);
+        expect(e?.server).to.equal(server);
+      }
+      expect(await cluster.requests(), "nothing reached a server").to.deep.equal([]);
+    } finally {
+      await Deno.remove(script);
+    }
+  });
+});
+
+interface DenoApi {
+  cwd(): string;
+  execPath(): string;
+  statSync(path: string): { isFile: boolean };
+  makeTempFile(opts: { suffix: string }): Promise<string>;
+  writeTextFile(path: string, text: string): Promise<void>;
+  remove(path: string): Promise<void>;
+  Command: new (cmd: string, opts: { args: string[]; stdout: "piped"; stderr: "piped" }) => { output(): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }> };
+}

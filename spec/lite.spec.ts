@@ -108,6 +108,14 @@ describe("cratedb-fetch/lite", () => {
     await two.close();
   });
 
+  it("shows no secret in JSON, keys or string form", async () => {
+    const conn = connect([`http://crate:url-s3cret@${(urls[0] as string).slice(7)}`], { headers: { "x-token": "hdr-s3cret" } });
+    const shown = [JSON.stringify(conn), Object.keys(conn).join(","), String(conn), JSON.stringify({ ...conn })].join(" ");
+    expect(shown).to.not.match(/s3cret/);
+    expect(JSON.parse(JSON.stringify(conn))).to.deep.equal({ servers: [urls[0]], activeServers: [urls[0]], closed: false });
+    await conn.close();
+  });
+
   it("takes the full entry's option names, refusing what it cannot honour with NotSupportedError before any I/O", () => {
     expectThrow(() => connect(urls, { discover: true }), NotSupportedError, /'discover'.*cratedb-fetch\/lite.*full entry/);
     if (runtime === "browser" || runtime === "workerd") {

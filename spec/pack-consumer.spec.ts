@@ -9,16 +9,9 @@ import type * as Fs from "node:fs";
 import type * as Os from "node:os";
 import type * as Path from "node:path";
 import { notApplicable, runtime } from "./support/helpers.js";
+import { builtin, proc } from "./support/node-process.js";
 import { startSqlServer, type SqlServerHandle } from "./support/sql-server.js";
 
-interface NodeProcess {
-  getBuiltinModule(id: string): unknown;
-  execPath: string;
-  cwd(): string;
-  env: Record<string, string | undefined>;
-}
-const proc = (): NodeProcess => globalThis.process as unknown as NodeProcess;
-const builtin = <T>(id: string): T => proc().getBuiltinModule(id) as T;
 
 interface Run {
   code: number;

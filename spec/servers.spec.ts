@@ -52,7 +52,7 @@ describe("connect(): server URLs", () => {
   });
 
   it("rejects what is not an http(s) URL with InterfaceError naming the entry without its password", () => {
-    const err = expectThrow(() => connect("crate://user:hunter22@h:4200"), InterfaceError, /crate:\/\/user:\*\*\*@h:4200/);
+    const err = expectThrow(() => connect("crate://user:hunter22@h:4200"), InterfaceError, /crate:\/\/\*\*\*@h:4200/);
     expect(err.message).not.to.include("hunter22");
     expectThrow(() => connect("ftp://h"), InterfaceError, /only http/);
     expectThrow(() => connect("http://h:99999"), InterfaceError, /h:99999/);
@@ -62,8 +62,8 @@ describe("connect(): server URLs", () => {
     expectThrow(() => connect(42 as unknown as string), InterfaceError);
   });
 
-  it("rejects malformed percent-encoding in credentials without echoing the password", () => {
-    const err = expectThrow(() => connect("http://u:bad%zzpw@h"), InterfaceError);
-    expect(err.message).not.to.include("bad%zzpw");
+  it("rejects percent-escapes that are not UTF-8 in credentials without echoing the password", () => {
+    const err = expectThrow(() => connect("http://u:bad%FFpw@h"), InterfaceError, /http:\/\/\*\*\*@h'/);
+    expect(err.message).not.to.include("bad");
   });
 });

@@ -43,7 +43,8 @@ export function version(): string {
 }
 
 export interface Settings {
-  hosts: string[] | undefined;
+  /** --hosts (one server each), or $CRATEDB_URL as written (connect() splits it by its own rules). */
+  hosts: string[] | string | undefined;
   /** Options for connect(); the password stays only here. */
   options: ConnectOptions;
   /** Who the banner says we are: the user that authenticates, or `crate` without credentials. */
@@ -75,9 +76,12 @@ function safeMessage(err: unknown): string {
  * the password itself is never read.
  */
 function urlCredentials(host: string): { user: string; password: boolean } | undefined {
-  const at = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([^/?#@]*)@/i.exec(host);
-  if (!at) return undefined;
-  const userinfo = at[1] ?? "";
+  // As connect() reads a URL (lib/servers.ts): the userinfo is everything before the last '@', so that a
+  // password may hold '/', '?', '#' or '@'.
+  const rest = host.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
+  const at = rest.lastIndexOf("@");
+  if (at < 0) return undefined;
+  const userinfo = rest.slice(0, at);
   const colon = userinfo.indexOf(":");
   const raw = colon < 0 ? userinfo : userinfo.slice(0, colon);
   let user = raw;
@@ -107,9 +111,11 @@ export function parse(argv: string[], env: Record<string, string | undefined>): 
   if (values.version) return { kind: "version" };
   const format = values.format as Format;
   if (!["table", "json", "csv"].includes(format)) return { kind: "usage", message: "--format must be table, json or csv" };
-  const hosts = values.hosts ?? (env.CRATEDB_URL ? env.CRATEDB_URL.split(/\s+/).filter(Boolean) : undefined);
+  // $CRATEDB_URL goes to connect() as the string it is: connect() splits it on whitespace by its own rules,
+  // which refuse a list that a space in a password could have split, rather than show a piece of it.
+  const hosts = values.hosts ?? (env.CRATEDB_URL?.trim() ? env.CRATEDB_URL : undefined);
   const password = env.CRATEDB_PASSWORD || undefined;
-  const fromUrl = (hosts ?? []).map(urlCredentials).find((c) => c !== undefined);
+  const fromUrl = (typeof hosts === "string" ? hosts.split(/\s+/) : hosts ?? []).map(urlCredentials).find((c) => c !== undefined);
   // Who: -U, else the URL's own user (psql's order: what the command line names beats the environment),
   // else CRATEDB_USER, else `crate` when there is a password for it. The username option makes the library
   // ignore URL credentials, so it is set only when the URL has none or -U overrides them.

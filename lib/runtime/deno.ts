@@ -12,9 +12,9 @@
  * are not idempotent go through a second client that never reuses a connection (hyper does not
  * retry on a fresh one); reads keep the pooled client. The node:http path gets the same treatment.
  */
-import { InterfaceError } from "../errors.js";
+import { InterfaceError, NotSupportedError } from "../errors.js";
 import type { Platform, ResolvedOptions } from "../options.js";
-import { FetchTransport, type Transport } from "../transport.js";
+import { FetchTransport, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
 import { NodeTransport } from "./node.js";
 import { nodeSessions } from "./node-socket.js";
 
@@ -45,7 +45,53 @@ function needsNodePath(o: ResolvedOptions): boolean {
   return !o.verifySslCert || o.socketTcpKeepidle !== undefined || o.poolSize !== undefined;
 }
 
+/** True when Deno's permission check refused (NotCapable since Deno 2, PermissionDenied before), anywhere in a cause chain. */
+function deniedByDeno(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === "object" && depth < 4; depth++) {
+    const name = (e as { name?: unknown }).name;
+    if (name === "NotCapable" || name === "PermissionDenied") return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Says which permission is missing when Deno refuses a connection (`--allow-net`): nothing was sent,
+ * and another server or a retry cannot help, so it is a NotSupportedError the request loop passes on
+ * at once (never "may have been executed", never a failover).
+ */
+function permissionError(err: unknown, href: string): unknown {
+  if (!deniedByDeno(err)) return err;
+  const url = new URL(href);
+  const target = `${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
+  return new NotSupportedError(`Deno denied network access to ${target} (nothing was sent): run with --allow-net=${target}, ` +
+    "or a --allow-net list that includes it (127.0.0.1 does not cover localhost)", { server: url.origin, cause: err });
+}
+
+/** A transport (and its sessions' transports) whose permission failures name the missing permission. */
+class PermissionAwareTransport implements Transport {
+  readonly pin?: () => Transport;
+  constructor(private readonly inner: Transport) {
+    const pin = inner.pin?.bind(inner);
+    if (pin !== undefined) this.pin = () => new PermissionAwareTransport(pin());
+  }
+
+  request(req: TransportRequest): Promise<TransportResponse> {
+    return this.inner.request(req).catch((err: unknown) => {
+      throw permissionError(err, req.url);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
 export function denoTransport(o: ResolvedOptions): Transport {
+  return new PermissionAwareTransport(baseTransport(o));
+}
+
+function baseTransport(o: ResolvedOptions): Transport {
   if (o.fetch !== undefined) return new FetchTransport(o.fetch);
   if (needsNodePath(o)) return new NodeTransport(o, { freshSocketsForWrites: true });
   const client: Record<string, unknown> = {};

@@ -17,6 +17,8 @@ const TLS: ReadonlySet<PlatformOption> = new Set(["verifySslCert", "caCert", "ce
 /** The platform of the web entry. */
 export const webPlatform: Platform = {
   name: isWorkers ? "Cloudflare Workers" : isBrowser ? "browsers" : "this runtime (plain fetch)",
+  // workerd's fetch writes header values as UTF-8 where every other fetch writes one byte per character.
+  ...(isWorkers ? { utf8Headers: true } : {}),
   unsupported(option) {
     if (option === "discover") {
       if (isWorkers) {
