@@ -11,7 +11,7 @@ import { parseServer, type ServerEntry } from "./servers.js";
 import { Session } from "./session.js";
 import type { StreamHost } from "./stream.js";
 import type { Transport } from "./transport.js";
-import { hide, inspectable } from "./inspect.js";
+import { hide, inspectAs } from "./inspect.js";
 
 const CLOSE_WAIT_FOR_KILLS = 2_000;
 
@@ -52,6 +52,7 @@ export class Connection extends Queryable {
     super(options, requester, new Canceller(requester, options.logger, (text) => options.redactor.redact(text)));
     this.transport = transport;
     hide(this, "transport", "sessions");
+    inspectAs(this, "Connection"); // util.inspect / console.log show what toJSON() shows
   }
 
   /** Every configured server, normalised, without credentials. */
@@ -222,10 +223,5 @@ export class Connection extends Queryable {
   /** What `JSON.stringify(conn)` shows: the servers (without credentials) and the state, never a secret. */
   toJSON(): { servers: readonly string[]; activeServers: readonly string[]; closed: boolean; sessions: number } {
     return { servers: this.servers, activeServers: this.activeServers, closed: this.isClosed, sessions: this.sessions.size };
-  }
-
-  // `util.inspect(conn)` and `console.log(conn)` (Node, Bun, Deno) show what toJSON() shows.
-  static {
-    inspectable(this, "Connection");
   }
 }

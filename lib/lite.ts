@@ -6,7 +6,7 @@
  * `connect()` with `NotSupportedError`.
  */
 import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js";
-import { hide, inspectable } from "./inspect.js";
+import { hide, inspectAs } from "./inspect.js";
 import { encodeBody } from "./json.js";
 import type { ConnectOptions, Platform, RequestOptions, ResolvedOptions } from "./options.js";
 import { Requester, type Answer, type RequestSpec } from "./request.js";
@@ -75,6 +75,7 @@ export class LiteConnection {
   constructor(private readonly options: ResolvedOptions, private readonly transport: Transport) {
     this.requester = new Requester(options, transport);
     hide(this, "options", "transport", "requester"); // the options hold the password, token and key
+    inspectAs(this, "LiteConnection"); // util.inspect / console.log show what toJSON() shows
   }
 
   /** Every configured server, normalised, without credentials. */
@@ -159,10 +160,6 @@ export class LiteConnection {
     return { servers: this.servers, activeServers: this.activeServers, closed: this.isClosed };
   }
 
-  // `util.inspect(conn)` and `console.log(conn)` (Node, Bun, Deno) show what toJSON() shows.
-  static {
-    inspectable(this, "LiteConnection");
-  }
 }
 
 /** The signature of the lite `connect()`. */

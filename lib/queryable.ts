@@ -20,7 +20,7 @@ import type { Converter } from "./types.js";
 // Constant objects: the request loop caches merged headers per headers object.
 const JSON_HEADERS: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
 const GZIP_JSON_HEADERS: Record<string, string> = { ...JSON_HEADERS, "content-encoding": "gzip" };
-const encoder = new TextEncoder();
+const encoder = /* @__PURE__ */ new TextEncoder();
 
 async function gzip(data: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([data as BlobPart]).stream().pipeThrough(new CompressionStream("gzip"));
