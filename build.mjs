@@ -21,12 +21,49 @@ function checkCoreIsPortable() {
   if (bad.length) throw new Error(`core must use web standards only:\n  ${bad.join("\n  ")}`);
 }
 
+// The thin core (ARCHITECTURE.md): what `cratedb-fetch/lite` is made of. It imports no feature (cursor,
+// sessions, streams, blobs, cancellation, discovery, tracing, sql, …): features are layers that the full
+// Connection composes. Not even a type-only import: what the core names (e.g. QueryEvent for onQuery) lives in it.
+export const CORE = ["options", "resolve", "servers", "pool", "request", "headers", "statements", "json", "json-exact",
+  "result", "errors", "transport", "types", "inspect"];
+/** Files that may import only the core (and each other): the lite tier. */
+const LITE = ["lite", "entry/lite", "entry/lite-surface"];
+
+/** The imports (`import … from`, `export … from`, `import()`) of a lib/ file, as lib-relative names without `.js`. */
+export function localImports(file) {
+  const code = readFileSync(join(root, "lib", `${file}.ts`), "utf8").replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, "");
+  const out = [];
+  const re = /(?:^|;|\n)\s*(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+  for (const m of code.matchAll(re)) {
+    const spec = m[1] ?? m[2];
+    if (!spec.startsWith(".")) continue;
+    out.push(join(file, "..", spec).replace(/\.js$/, ""));
+  }
+  return out;
+}
+
+/** Fails when a core file (or the lite tier) imports anything, even a type, from a feature file. */
+export function checkCoreImportsNoFeature() {
+  const bad = [];
+  for (const file of [...CORE, ...LITE]) {
+    const allowed = new Set(LITE.includes(file) ? [...CORE, ...LITE] : CORE);
+    for (const target of localImports(file)) if (!allowed.has(target)) bad.push(`lib/${file}.ts imports lib/${target}.ts`);
+  }
+  if (bad.length) throw new Error(`the core (and cratedb-fetch/lite) must import no feature:\n  ${bad.join("\n  ")}`);
+}
+
 const entries = [
   { name: "node", formats: ["esm", "cjs"], platform: "node" },
   { name: "deno", formats: ["esm"], platform: "neutral" },
   { name: "bun", formats: ["esm"], platform: "neutral" },
   { name: "web", formats: ["esm", "cjs"], platform: "neutral" },
   { name: "workerd", formats: ["esm"], platform: "neutral" },
+  // `cratedb-fetch/lite`: the thin core with a runtime's transport (dist/lite.js: plain fetch, for
+  // browsers, Workers and any fetch runtime).
+  { name: "lite-node", formats: ["esm", "cjs"], platform: "node" },
+  { name: "lite-deno", formats: ["esm"], platform: "neutral" },
+  { name: "lite-bun", formats: ["esm"], platform: "neutral" },
+  { name: "lite", formats: ["esm", "cjs"], platform: "neutral" },
 ];
 
 // Subpaths for peer libraries (`cratedb-fetch/kysely`, …): only lib/<name>*.ts is bundled; the core is
@@ -75,6 +112,7 @@ const cjsBuiltin = {
 
 export async function buildLibrary({ types = true } = {}) {
   checkCoreIsPortable();
+  checkCoreImportsNoFeature();
   rmSync(join(root, "dist"), { recursive: true, force: true });
   await Promise.all([...entries.flatMap((e) => e.formats.map((format) => build({
     entryPoints: [join(root, "lib/entry", `${e.name}.ts`)],

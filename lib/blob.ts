@@ -2,7 +2,7 @@
 import type { Connection } from "./connection.js";
 import { BlobLocationNotFoundError, ConnectionError, DigestNotFoundError, InterfaceError, ProgrammingError, errorFromResponse } from "./errors.js";
 import type { Answer, RequestSpec } from "./request.js";
-import { hide, inspectable } from "./inspect.js";
+import { hide, inspectAs } from "./inspect.js";
 
 const DIGEST = /^[0-9a-f]{40}$/;
 const encoder = new TextEncoder();
@@ -48,6 +48,7 @@ export class BlobContainer {
       throw new InterfaceError(`Invalid blob table name '${String(name)}'`);
     }
     hide(this, "connection");
+    inspectAs(this, "BlobContainer"); // util.inspect / console.log show what toJSON() shows
   }
 
   private async send(method: string, digest: string, body?: Uint8Array, stream = false): Promise<Answer> {
@@ -128,10 +129,6 @@ export class BlobContainer {
     return { name: this.name, servers: this.connection.servers, closed: this.connection.closed };
   }
 
-  // `util.inspect(container)` and `console.log(container)` (Node, Bun, Deno) show what toJSON() shows.
-  static {
-    inspectable(this, "BlobContainer");
-  }
 }
 
 /**

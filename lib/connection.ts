@@ -1,6 +1,7 @@
 /** Connection: the pool of servers, sessions, serverInfo, blobs, close; query/bulk/cursor/stream from Queryable. */
 import { BlobContainer } from "./blob.js";
 import { Canceller } from "./cancel.js";
+import { Discovery } from "./discover.js";
 import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js";
 import type { Logger, RequestOptions, ResolvedOptions } from "./options.js";
 import { checkRequestOptions, Queryable } from "./queryable.js";
@@ -10,7 +11,7 @@ import { parseServer, type ServerEntry } from "./servers.js";
 import { Session } from "./session.js";
 import type { StreamHost } from "./stream.js";
 import type { Transport } from "./transport.js";
-import { hide, inspectable } from "./inspect.js";
+import { hide, inspectAs } from "./inspect.js";
 
 const CLOSE_WAIT_FOR_KILLS = 2_000;
 
@@ -59,11 +60,14 @@ export class Connection extends Queryable {
     // Work that outlives close() (a kill still looking up its job, a request in flight) logs nothing after it.
     const logging = { on: true };
     options.logger = quietAfterClose(options.logger, logging);
-    const requester = new Requester(options, transport);
+    const discover = options.discover;
+    // Discovery is a layer: the request loop only sees a server source.
+    const requester = new Requester(options, transport, discover === undefined ? undefined : (r) => new Discovery(r, options, discover.intervalMs));
     super(options, requester, new Canceller(requester, options.logger, (text) => options.redactor.redact(text)));
     this.transport = transport;
     this.logging = logging;
     hide(this, "transport", "sessions", "logging");
+    inspectAs(this, "Connection"); // util.inspect / console.log show what toJSON() shows
   }
 
   /** Every configured server, normalised, without credentials. */
@@ -235,10 +239,5 @@ export class Connection extends Queryable {
   /** What `JSON.stringify(conn)` shows: the servers (without credentials) and the state, never a secret. */
   toJSON(): { servers: readonly string[]; activeServers: readonly string[]; closed: boolean; sessions: number } {
     return { servers: this.servers, activeServers: this.activeServers, closed: this.isClosed, sessions: this.sessions.size };
-  }
-
-  // `util.inspect(conn)` and `console.log(conn)` (Node, Bun, Deno) show what toJSON() shows.
-  static {
-    inspectable(this, "Connection");
   }
 }

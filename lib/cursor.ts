@@ -5,7 +5,7 @@ import { toBulkResult, toSqlResult, type BulkItem } from "./result.js";
 import { prepareBulk, prepareParams } from "./statements.js";
 import { traced } from "./trace.js";
 import type { ColType, Converter } from "./types.js";
-import { hide, inspectable } from "./inspect.js";
+import { hide, inspectAs } from "./inspect.js";
 
 /** A PEP 249 column description: `[name, type, null, null, null, null, null]`. */
 export type ColumnDescription = [string, ColType | null, null, null, null, null, null];
@@ -39,6 +39,7 @@ export class Cursor {
   /** @internal Use `conn.cursor()`. */
   constructor(readonly connection: Queryable, private readonly converter: Converter | undefined) {
     hide(this, "connection", "converter", "result");
+    inspectAs(this, "Cursor"); // util.inspect / console.log show what toJSON() shows
   }
 
   /** Rows returned or affected by the last execute; −1 when there is none or the cursor is closed. */
@@ -150,10 +151,5 @@ export class Cursor {
   /** What `JSON.stringify(cursor)` shows: the state (never its connection, rows or a secret). */
   toJSON(): { closed: boolean; rowcount: number; duration: number; arraysize: number; columns: string[] | null } {
     return { closed: this.isClosed, rowcount: this.rowcount, duration: this.duration, arraysize: this.arraysize, columns: this.description?.map((d) => d[0]) ?? null };
-  }
-
-  // `util.inspect(cursor)` and `console.log(cursor)` (Node, Bun, Deno) show what toJSON() shows.
-  static {
-    inspectable(this, "Cursor");
   }
 }

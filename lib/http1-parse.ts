@@ -18,7 +18,7 @@ const MAX_CHUNK_LINE = 4096;
 /** Bound on 1xx interim responses before the final one. */
 const MAX_INTERIM = 16;
 
-const EMPTY: Uint8Array = new Uint8Array(0);
+const EMPTY: Uint8Array = /* @__PURE__ */ new Uint8Array(0);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // field-line = field-name ":" OWS field-value OWS; no whitespace before the colon (§5.1), no obs-fold.
 const FIELD = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[\t ]*(.*?)[\t ]*$/;

@@ -33,7 +33,7 @@ export interface ByteSocket {
  */
 export type SocketOpener = (url: URL, signal?: AbortSignal) => Promise<ByteSocket>;
 
-const encoder = new TextEncoder();
+const encoder = /* @__PURE__ */ new TextEncoder();
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // What a header value may hold on the wire: HTAB, SP, VCHAR, obs-text; never CR, LF, NUL or a char above U+00FF.
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;

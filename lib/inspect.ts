@@ -34,3 +34,13 @@ export function inspectable(cls: { prototype: { toJSON(): object } }, name: stri
     writable: true, configurable: true,
   });
 }
+
+/**
+ * Gives the class of `obj` the custom inspect of its `toJSON()`, once, when its first instance is made.
+ * Called from constructors rather than a static block: a static block is a side effect at import, which
+ * keeps the class (and all it imports) in every bundle that imports the module, used or not.
+ */
+export function inspectAs(obj: { toJSON(): object }, name: string): void {
+  const proto = Object.getPrototypeOf(obj) as { constructor: { prototype: { toJSON(): object } } };
+  if (!Object.hasOwn(proto, INSPECT)) inspectable(proto.constructor, name);
+}

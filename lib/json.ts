@@ -3,8 +3,8 @@ import { DataError, InterfaceError } from "./errors.js";
 import { RawNumber, applyRowNumbers, parseExact, rowNumberTexts } from "./json-exact.js";
 import type { ColType } from "./types.js";
 
-const BIGINT_TAG = `\u0000cratedb-fetch-bigint-${Math.random().toString(36).slice(2)}:`;
-const BIGINT_RE = new RegExp(`"${BIGINT_TAG.replace(/\u0000/g, "\\\\u0000")}(-?\\d+)"`, "g");
+const BIGINT_TAG = `\u0000cratedb-fetch-bigint-${/* @__PURE__ */ Math.random().toString(36).slice(2)}:`;
+const BIGINT_RE = /* @__PURE__ */ new RegExp(`"${/* @__PURE__ */ BIGINT_TAG.replace(/\u0000/g, "\\\\u0000")}(-?\\d+)"`, "g");
 
 function describe(v: unknown): string {
   if (v === null) return "null";

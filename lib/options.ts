@@ -1,5 +1,4 @@
 /** The public options (ConnectOptions, RequestOptions) and their resolved form; validation is in resolve.ts. */
-import type { QueryEvent } from "./trace.js";
 import type { Redactor, ServerEntry } from "./servers.js";
 import type { FetchLike } from "./transport.js";
 import type { Converter } from "./types.js";
@@ -13,6 +12,24 @@ export interface Logger {
 
 /** How rows come back from `query()`. */
 export type RowMode = "array" | "object";
+
+/** What `onQuery` receives after every `query()` and `bulk()`, successful or not. No arguments, no secrets. */
+export interface QueryEvent {
+  /** The statement text as sent (parameters are never included). */
+  statement: string;
+  /** The server that answered (or that failed last), without credentials; undefined before any attempt. */
+  server: string | undefined;
+  /** Client-side duration in ms, from the call to the decoded result or the error. */
+  durationMs: number;
+  /** CrateDB's own `duration` in ms, when it answered with a result. */
+  serverDurationMs: number | undefined;
+  /** Rows returned or affected; undefined on error. */
+  rowcount: number | undefined;
+  /** The error the call rejects with, if any. */
+  error: Error | undefined;
+  /** Attempts made (1 = no retry) when a server answered; undefined when none did. */
+  attempt: number | undefined;
+}
 
 /** Options of {@link connect}. Durations are milliseconds. Python names are given for each option. */
 export interface ConnectOptions {

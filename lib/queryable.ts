@@ -13,14 +13,14 @@ import type { Answer, Requester, RequestSpec, SessionLink } from "./request.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
 import { createSql, type SqlTag } from "./sql.js";
 import { endsInCode, isReadOnly } from "./statements.js";
-import { traced } from "./trace.js";
+import { isTraced, traced } from "./trace.js";
 import { RowStream, type StreamHost, type StreamOptions } from "./stream.js";
 import type { Converter } from "./types.js";
 
 // Constant objects: the request loop caches merged headers per headers object.
 const JSON_HEADERS: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
 const GZIP_JSON_HEADERS: Record<string, string> = { ...JSON_HEADERS, "content-encoding": "gzip" };
-const encoder = new TextEncoder();
+const encoder = /* @__PURE__ */ new TextEncoder();
 
 async function gzip(data: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([data as BlobPart]).stream().pipeThrough(new CompressionStream("gzip"));
@@ -134,7 +134,10 @@ export abstract class Queryable {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
     if (args !== undefined && !Array.isArray(args)) throw new InterfaceError("query() arguments must be an array (use a cursor for %(name)s parameters)");
-    return traced(this.options, stmt, args?.length ?? 0, undefined, () => this.runSql(stmt, args === undefined ? {} : { args }, o),
+    const payload = args === undefined ? {} : { args };
+    // Untraced (no onQuery, no channel subscriber): no closures and no extra promise per query.
+    if (!isTraced(this.options)) return toSqlResult<R>(await this.runSql(stmt, payload, o), this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
+    return traced(this.options, stmt, args?.length ?? 0, undefined, () => this.runSql(stmt, payload, o),
       (answer) => toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode));
   }
 
@@ -155,6 +158,7 @@ export abstract class Queryable {
     bulkArgs.forEach((row, i) => {
       if (!Array.isArray(row)) throw new InterfaceError(`bulk() row ${i} must be an array of values`);
     });
+    if (!isTraced(this.options)) return toBulkResult(await this.runSql(stmt, { bulk_args: bulkArgs }, o), this.options);
     return traced(this.options, stmt, 0, bulkArgs.length, () => this.runSql(stmt, { bulk_args: bulkArgs }, o),
       (answer) => toBulkResult(answer, this.options));
   }

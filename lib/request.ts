@@ -7,7 +7,6 @@
  * after the first counts against `maxRetries`; with `backoffFactor` 0 stop once every server failed.
  */
 import { ConnectionError, CrateDBError, ProgrammingError } from "./errors.js";
-import { Discovery } from "./discover.js";
 import type { ResolvedOptions } from "./options.js";
 import { ServerHeaders } from "./headers.js";
 import { ServerPool } from "./pool.js";
@@ -98,24 +97,39 @@ export function backoffDelay(n: number, factor: number): number {
   return Math.min(factor * 2 ** (n - 2), MAX_BACKOFF);
 }
 
+/**
+ * A layer that adds servers to the rotation (node discovery): the full Connection injects it, so the
+ * request loop itself imports no feature. Started on the first request, stopped at close.
+ */
+export interface ServerSource {
+  /** The configured servers, then the ones the layer found. */
+  readonly servers: readonly ServerEntry[];
+  start(): void;
+  stop(): void;
+}
+
+/** What a server-source layer is made from: the request loop it sends through. */
+export type ServerSourceFactory = (requester: Requester) => ServerSource;
+
 export class Requester {
   readonly pool: ServerPool<ServerEntry>;
   private readonly headers: ServerHeaders;
 
   private readonly redact: (text: string) => string;
-  /** Node discovery, when the `discover` option is on. */
-  private readonly discovery: Discovery | undefined;
+  /** Node discovery (or another server source), when the connection composed one in. */
+  private readonly discovery: ServerSource | undefined;
 
-  constructor(private readonly opts: ResolvedOptions, private readonly transport: Transport) {
+  constructor(private readonly opts: ResolvedOptions, private readonly transport: Transport, source?: ServerSourceFactory) {
     this.redact = (text) => opts.redactor.redact(text);
     this.headers = new ServerHeaders(opts);
-    this.discovery = opts.discover === undefined ? undefined : new Discovery(this, opts, opts.discover.intervalMs);
     this.pool = new ServerPool(opts.servers, opts.retryInterval, Date.now, (event) => {
       const warn = opts.logger.warn;
       if (warn === undefined) return;
       if (event.type === "removed") warn.call(opts.logger, `server removed: ${event.server.url} (${opts.redactor.redact(event.reason)})`);
       else warn.call(opts.logger, `server restored: ${event.server.url}`);
     });
+    // After the pool: a source adds its servers to it.
+    this.discovery = source?.(this);
   }
 
   /** Every server: the configured ones, then the discovered ones. */

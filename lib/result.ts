@@ -37,7 +37,7 @@ export interface BulkResult {
   failed: Array<{ index: number; code?: number; message: string }>;
 }
 
-const decoder = new TextDecoder();
+const decoder = /* @__PURE__ */ new TextDecoder();
 const NO_MESSAGE = "bulk item failed without an error message";
 
 /** Parses a 2xx JSON body, or throws the mapped error for any other status. */

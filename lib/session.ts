@@ -10,7 +10,7 @@ import { Queryable } from "./queryable.js";
 import type { Requester, SessionLink } from "./request.js";
 import type { StreamHost } from "./stream.js";
 import type { Transport } from "./transport.js";
-import { hide, inspectable } from "./inspect.js";
+import { hide, inspectAs } from "./inspect.js";
 
 /** @internal What a session needs from its Connection. */
 export interface SessionOwner {
@@ -49,6 +49,7 @@ export class Session extends Queryable {
     };
     this.sessionLink = link;
     hide(this, "sessionLink", "owner");
+    inspectAs(this, "Session"); // util.inspect / console.log show what toJSON() shows
   }
 
   /** True after `close()`, after the connection's `close()`, or once the session is lost. */
@@ -94,10 +95,5 @@ export class Session extends Queryable {
   /** What `JSON.stringify(session)` shows: its node (without credentials) and the state, never a secret. */
   toJSON(): { server: string | undefined; closed: boolean; lost: boolean } {
     return { server: this.server, closed: this.closed, lost: this.sessionLink.lost !== undefined };
-  }
-
-  // `util.inspect(session)` and `console.log(session)` (Node, Bun, Deno) show what toJSON() shows.
-  static {
-    inspectable(this, "Session");
   }
 }

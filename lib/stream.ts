@@ -12,7 +12,7 @@ import { checkRequestOptions, type Queryable } from "./queryable.js";
 import type { SqlResult } from "./result.js";
 import { leadingKeyword } from "./statements.js";
 import type { ColType } from "./types.js";
-import { hide, inspectable } from "./inspect.js";
+import { hide, inspectAs } from "./inspect.js";
 
 /** Options of `stream()`. */
 export interface StreamOptions extends RequestOptions {
@@ -79,6 +79,7 @@ export class RowStream<R = unknown[]> implements AsyncIterable<R> {
     this.args = args;
     this.batchSize = batchSize;
     hide(this, "open", "host", "opts", "args", "pending");
+    inspectAs(this, "RowStream"); // util.inspect / console.log show what toJSON() shows
   }
 
   /** Column names; known once the first batch arrived, `[]` before. */
@@ -242,10 +243,5 @@ export class RowStream<R = unknown[]> implements AsyncIterable<R> {
   /** What `JSON.stringify(stream)` shows: its state (never its session, arguments or a secret). */
   toJSON(): { batchSize: number; cols: string[]; rowcount: number; started: boolean; closed: boolean } {
     return { batchSize: this.batchSize, cols: this.columns, rowcount: this.count, started: this.started, closed: this.closing !== undefined || this.stopped !== undefined };
-  }
-
-  // `util.inspect(stream)` and `console.log(stream)` (Node, Bun, Deno) show what toJSON() shows.
-  static {
-    inspectable(this, "RowStream");
   }
 }

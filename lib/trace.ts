@@ -3,26 +3,11 @@
  * TracingChannel `cratedb-fetch:query` (where `process.getBuiltinModule` exists: Node, Deno, Bun).
  * Without a listener or subscriber a query pays one check (as mysql2 3.20+ does).
  */
-import type { ResolvedOptions } from "./options.js";
-import type { Answer } from "./request.js";
+import type { QueryEvent, ResolvedOptions } from "./options.js";
 
-/** What `onQuery` receives after every `query()` and `bulk()`, successful or not. No arguments, no secrets. */
-export interface QueryEvent {
-  /** The statement text as sent (parameters are never included). */
-  statement: string;
-  /** The server that answered (or that failed last), without credentials; undefined before any attempt. */
-  server: string | undefined;
-  /** Client-side duration in ms, from the call to the decoded result or the error. */
-  durationMs: number;
-  /** CrateDB's own `duration` in ms, when it answered with a result. */
-  serverDurationMs: number | undefined;
-  /** Rows returned or affected; undefined on error. */
-  rowcount: number | undefined;
-  /** The error the call rejects with, if any. */
-  error: Error | undefined;
-  /** Attempts made (1 = no retry) when a server answered; undefined when none did. */
-  attempt: number | undefined;
-}
+// The event type belongs to the options (the core names it in `onQuery`); re-exported for this layer's users.
+export type { QueryEvent } from "./options.js";
+import type { Answer } from "./request.js";
 
 /** The context object published on the `cratedb-fetch:query` TracingChannel (tracePromise adds `result`/`error`). */
 export interface QueryTraceContext {
@@ -72,6 +57,16 @@ function subscribed(ch: TracingChannel): boolean {
   // TracingChannel#hasSubscribers is Node 20.13+/22+; older ones ask each channel.
   return ch.hasSubscribers ?? (ch.start.hasSubscribers || ch.end.hasSubscribers || ch.asyncStart.hasSubscribers ||
     ch.asyncEnd.hasSubscribers || ch.error.hasSubscribers);
+}
+
+/**
+ * @internal True when an `onQuery` listener or a channel subscriber wants this query: otherwise callers skip
+ * {@link traced} altogether (no closures, no extra promise per query).
+ */
+export function isTraced(options: ResolvedOptions): boolean {
+  if (options.onQuery !== undefined) return true;
+  const ch = tracingChannel();
+  return ch !== null && subscribed(ch);
 }
 
 /**

@@ -12,7 +12,7 @@ export const DataType: {
   readonly REGPROC: 19; readonly TIMETZ: 20; readonly OIDVECTOR: 21; readonly NUMERIC: 22; readonly REGCLASS: 23;
   readonly DATE: 24; readonly BIT: 25; readonly JSON: 26; readonly CHARACTER: 27; readonly FLOAT_VECTOR: 28;
   readonly UUID: 29; readonly REGTYPE: 30; readonly ARRAY: 100;
-} = Object.freeze({
+} = /* @__PURE__ */ Object.freeze({
   NULL: 0, NOT_SUPPORTED: 1, CHAR: 2, BOOLEAN: 3, TEXT: 4, IP: 5, DOUBLE: 6, REAL: 7, SMALLINT: 8, INTEGER: 9,
   BIGINT: 10, TIMESTAMP_WITH_TZ: 11, OBJECT: 12, GEOPOINT: 13, GEOSHAPE: 14, TIMESTAMP_WITHOUT_TZ: 15,
   UNCHECKED_OBJECT: 16, INTERVAL: 17, ROW: 18, REGPROC: 19, TIMETZ: 20, OIDVECTOR: 21, NUMERIC: 22, REGCLASS: 23,

@@ -5,4 +5,4 @@ import { bunPlatform, bunTransport } from "../runtime/bun.js";
 export * from "../index.js";
 
 /** Connects to CrateDB. See {@link ConnectFunction}. */
-export const connect: ConnectFunction = createConnect(bunPlatform, bunTransport);
+export const connect: ConnectFunction = /* @__PURE__ */ createConnect(bunPlatform, bunTransport);

@@ -5,4 +5,4 @@ import { denoPlatform, denoTransport } from "../runtime/deno.js";
 export * from "../index.js";
 
 /** Connects to CrateDB. See {@link ConnectFunction}. */
-export const connect: ConnectFunction = createConnect(denoPlatform, denoTransport);
+export const connect: ConnectFunction = /* @__PURE__ */ createConnect(denoPlatform, denoTransport);

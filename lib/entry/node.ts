@@ -6,5 +6,5 @@ import { FetchTransport } from "../transport.js";
 export * from "../index.js";
 
 /** Connects to CrateDB. See {@link ConnectFunction}. */
-export const connect: ConnectFunction = createConnect(nodePlatform, (o) =>
+export const connect: ConnectFunction = /* @__PURE__ */ createConnect(nodePlatform, (o) =>
   o.fetch !== undefined ? new FetchTransport(o.fetch) : new NodeTransport(o));

@@ -5,4 +5,4 @@ import { webPlatform, webTransport } from "../runtime/web.js";
 export * from "../index.js";
 
 /** Connects to CrateDB. See {@link ConnectFunction}. */
-export const connect: ConnectFunction = createConnect(webPlatform, (o) => webTransport(o.fetch));
+export const connect: ConnectFunction = /* @__PURE__ */ createConnect(webPlatform, (o) => webTransport(o.fetch));

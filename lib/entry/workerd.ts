@@ -8,8 +8,8 @@ import { FetchTransport } from "../transport.js";
 
 export * from "../index.js";
 
-const opener = workersSocketOpener(socketConnect as unknown as WorkersConnect);
+const opener = /* @__PURE__ */ workersSocketOpener(socketConnect as unknown as WorkersConnect);
 
 /** Connects to CrateDB. See {@link ConnectFunction}. */
-export const connect: ConnectFunction = createConnect(webPlatform, (o) =>
+export const connect: ConnectFunction = /* @__PURE__ */ createConnect(webPlatform, (o) =>
   new FetchTransport(o.fetch, o.fetch === undefined ? { pin: () => new PinnedTransport(opener) } : {}));

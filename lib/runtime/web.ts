@@ -18,7 +18,7 @@ const TLS: ReadonlySet<PlatformOption> = new Set(["verifySslCert", "caCert", "ce
 export const webPlatform: Platform = {
   name: isWorkers ? "Cloudflare Workers" : isBrowser ? "browsers" : "this runtime (plain fetch)",
   // workerd's fetch writes header values as UTF-8 where every other fetch writes one byte per character.
-  ...(isWorkers ? { utf8Headers: true } : {}),
+  utf8Headers: isWorkers,
   unsupported(option) {
     if (option === "discover") {
       if (isWorkers) {

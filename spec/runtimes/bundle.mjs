@@ -29,6 +29,8 @@ export async function bundleSpecs({ entry, outdir, platform = "neutral", entryPo
       name: "cratedb-fetch-dist",
       setup(b) {
         b.onResolve({ filter: /^cratedb-fetch$/ }, () => ({ path: join(root, "dist", `${entry}.js`), external: true }));
+        // The lane's lite entry (dist/lite-<entry>.js; dist/lite.js is the plain-fetch one), imported like the main entry.
+        b.onResolve({ filter: /^cratedb-fetch\/lite$/ }, () => ({ path: join(root, "dist", ["node", "deno", "bun"].includes(entry) ? `lite-${entry}.js` : "lite.js"), external: true }));
         // Subpaths (kysely, drizzle) are bundled with their peer library; their "cratedb-fetch" import is the entry above.
         b.onResolve({ filter: /^cratedb-fetch\/(kysely|drizzle)$/ }, (a) => ({ path: join(root, "dist", `${a.path.slice(14)}.js`) }));
       },

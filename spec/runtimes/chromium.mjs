@@ -46,6 +46,7 @@ const webDist = {
   name: "cratedb-fetch-web-dist",
   setup(b) {
     b.onResolve({ filter: /^cratedb-fetch$/ }, () => ({ path: join(root, "dist/web.js") }));
+    b.onResolve({ filter: /^cratedb-fetch\/lite$/ }, () => ({ path: join(root, "dist/lite.js") }));
     b.onResolve({ filter: /^cratedb-fetch\/(kysely|drizzle)$/ }, (a) => ({ path: join(root, "dist", `${a.path.slice(14)}.js`) }));
   },
 };

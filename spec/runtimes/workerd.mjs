@@ -26,6 +26,7 @@ const distWeb = {
   name: "cratedb-fetch-dist-web",
   setup(b) {
     b.onResolve({ filter: /^cratedb-fetch$/ }, () => ({ path: join(root, "dist/workerd.js") }));
+    b.onResolve({ filter: /^cratedb-fetch\/lite$/ }, () => ({ path: join(root, "dist/lite.js") }));
     b.onResolve({ filter: /^cratedb-fetch\/(kysely|drizzle)$/ }, (a) => ({ path: join(root, "dist", `${a.path.slice(14)}.js`) }));
   },
 };
