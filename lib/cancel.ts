@@ -5,6 +5,7 @@
  * that marker and killed (`KILL ?`, users may kill their own jobs since CrateDB 4.3). Best effort:
  * it never delays the caller's rejection, and its outcome is logged at debug level.
  */
+import { ConnectionError } from "./errors.js";
 import type { Logger } from "./options.js";
 import { readJson } from "./result.js";
 import type { Requester, RequestSpec } from "./request.js";
@@ -63,7 +64,10 @@ export class Canceller {
       try {
         ids = await this.sql(LOOKUP, [id], server, true);
       } catch (err) {
-        failure = err; // a 503, a reset, a hang on the node: look again
+        // A 503, a reset, a hang on the node: look again. Anything else (the connection closed, a refused
+        // lookup) will not get better.
+        if (!(err instanceof ConnectionError)) throw err;
+        failure = err;
         continue;
       }
       if (ids.length === 0) continue;

@@ -227,6 +227,7 @@ export class Connection extends Queryable {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([this.canceller.settle(), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_FOR_KILLS)))]);
     clearTimeout(timer);
+    this.requester.shut();
     await this.transport.close();
     this.logging.on = false;
   }

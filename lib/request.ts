@@ -142,8 +142,16 @@ export class Requester {
     this.discovery?.stop();
   }
 
+  /** Refuses every later request: the transport is closed, and work that outlives close() must not reopen sockets. */
+  shut(): void {
+    this.isShut = true;
+  }
+
+  private isShut = false;
+
   /** Sends a request through the pool, returning the first answer that is not a failover status. */
   async send(spec: RequestSpec): Promise<Answer> {
+    if (this.isShut) throw new ProgrammingError("Connection closed");
     this.discovery?.start();
     const { maxRetries, backoffFactor } = this.opts;
     let failed: Set<ServerEntry> | undefined;
