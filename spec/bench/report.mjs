@@ -1,5 +1,5 @@
-// The bench's markdown report (run.mjs): tables per scenario, the A/A noise floor, the goals of
-// issue 19 and the closing `bench:` line. Ratios are the median of per-round paired ratios with a
+// The bench's markdown report (run.mjs): tables per scenario, the A/A noise floor, the goals
+// and the closing `bench:` line. Ratios are the median of per-round paired ratios with a
 // 90 % bootstrap interval in brackets (common.mjs pairedRatio); see the header the report prints.
 
 const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
@@ -213,7 +213,7 @@ export function report(results, { root }) {
       "in Deno `fetch` with its own `Deno.createHttpClient`. Node's ratios in this table are plain ratios of medians.", "");
   }
 
-  md.push("## Goals (issue 19)", "", ...goals, "");
+  md.push("## Goals", "", ...goals, "");
   const ratioPart = ["point-c1", "point-c32", "small-c8", "large-decode"].filter((s) => final[s]).map((s) => `${s}=${fciShort(final[s])}`);
   const bundlePart = final.bundle ? [`connect-gz=${final.bundle["`cratedb-fetch`: connect + query"]}`, `lite-gz=${final.bundle["`cratedb-fetch/lite`: connect + query"]}`] : [];
   const bench = ["bench:", ...ratioPart, ...(final.aa === undefined ? [] : [`aa-floor=±${(final.aa * 100).toFixed(1)}%`, `aa-cpu-floor=±${(final.aaCpu * 100).toFixed(1)}%`]),
