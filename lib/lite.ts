@@ -10,7 +10,7 @@ import { hide, inspectAs } from "./inspect.js";
 import { encodeBody } from "./json.js";
 import type { ConnectOptions, Platform, RequestOptions, ResolvedOptions } from "./options.js";
 import { Requester, type Answer, type RequestSpec } from "./request.js";
-import { checkTimeout, resolveOptions } from "./resolve.js";
+import { checkRequestOptions, resolveOptions } from "./resolve.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
 import { isReadOnly } from "./statements.js";
 import type { Transport } from "./transport.js";
@@ -42,17 +42,6 @@ function refuseLayers(o: ConnectOptions | undefined): void {
   if (ask === undefined) return;
   const why = ask === "onQuery" ? "query tracing" : ask === "killOnAbort" ? "killing an aborted statement on the server" : "request compression";
   throw new NotSupportedError(`Option '${ask}' is not supported on cratedb-fetch/lite: ${why} is a layer of the full entry; ${FULL}`);
-}
-
-function checkOpts(opts: RequestOptions | undefined): RequestOptions {
-  if (opts === undefined) return {};
-  if (opts === null || typeof opts !== "object") throw new InterfaceError("Request options must be an object");
-  checkTimeout(opts.timeout, "Request option");
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new InterfaceError("Request option 'signal' must be an AbortSignal");
-  if (opts.rowMode !== undefined && opts.rowMode !== "array" && opts.rowMode !== "object") {
-    throw new InterfaceError(`Request option 'rowMode' must be "array" or "object"`);
-  }
-  return opts;
 }
 
 /**
@@ -118,7 +107,7 @@ export class LiteConnection {
    */
   async query<R = unknown[]>(stmt: string, args?: unknown[], opts?: RequestOptions): Promise<SqlResult<R>> {
     this.open();
-    const o = checkOpts(opts);
+    const o = checkRequestOptions(opts);
     if (args !== undefined && !Array.isArray(args)) throw new InterfaceError("query() arguments must be an array");
     const answer = await this.send(stmt, args === undefined ? {} : { args }, o);
     return toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
@@ -135,7 +124,7 @@ export class LiteConnection {
    */
   async bulk(stmt: string, bulkArgs: unknown[][], opts?: RequestOptions): Promise<BulkResult> {
     this.open();
-    const o = checkOpts(opts);
+    const o = checkRequestOptions(opts);
     if (!Array.isArray(bulkArgs)) throw new InterfaceError("bulk() arguments must be an array of rows");
     bulkArgs.forEach((row, i) => {
       if (!Array.isArray(row)) throw new InterfaceError(`bulk() row ${i} must be an array of values`);

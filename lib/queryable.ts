@@ -8,7 +8,9 @@ import { InterfaceError } from "./errors.js";
 import { hide } from "./inspect.js";
 import { encodeBody } from "./json.js";
 import type { RequestOptions, ResolvedOptions } from "./options.js";
-import { checkTimeout } from "./resolve.js";
+import { checkRequestOptions } from "./resolve.js";
+
+export { checkRequestOptions };
 import type { Answer, Requester, RequestSpec, SessionLink } from "./request.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
 import { createSql, type SqlTag } from "./sql.js";
@@ -25,18 +27,6 @@ const encoder = /* @__PURE__ */ new TextEncoder();
 async function gzip(data: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([data as BlobPart]).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-/** @internal Validates per-request options. */
-export function checkRequestOptions<T extends RequestOptions>(opts: T | undefined): T | Record<string, never> {
-  if (opts === undefined) return {};
-  if (opts === null || typeof opts !== "object") throw new InterfaceError("Request options must be an object");
-  checkTimeout(opts.timeout, "Request option");
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new InterfaceError("Request option 'signal' must be an AbortSignal");
-  if (opts.rowMode !== undefined && opts.rowMode !== "array" && opts.rowMode !== "object") {
-    throw new InterfaceError(`Request option 'rowMode' must be "array" or "object"`);
-  }
-  return opts;
 }
 
 function checkStatement(stmt: unknown): asserts stmt is string {

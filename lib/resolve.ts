@@ -1,6 +1,6 @@
 /** ConnectOptions → ResolvedOptions: every check happens here, once, before any I/O. */
 import { InterfaceError, NotSupportedError } from "./errors.js";
-import type { Logger, Platform, PlatformOption, ResolvedOptions } from "./options.js";
+import type { Logger, Platform, PlatformOption, RequestOptions, ResolvedOptions } from "./options.js";
 import { Redactor, parseServers } from "./servers.js";
 import type { FetchLike } from "./transport.js";
 import { Converter } from "./types.js";
@@ -60,6 +60,18 @@ export function checkTimeout(v: unknown, where: string): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) fail(`${where} 'timeout' must be a positive number of milliseconds`);
   return v;
+}
+
+/** @internal Validates per-request options (the full and the lite entry alike). */
+export function checkRequestOptions<T extends RequestOptions>(opts: T | undefined): T | Record<string, never> {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== "object") fail("Request options must be an object");
+  checkTimeout(opts.timeout, "Request option");
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) fail("Request option 'signal' must be an AbortSignal");
+  if (opts.rowMode !== undefined && opts.rowMode !== "array" && opts.rowMode !== "object") {
+    fail(`Request option 'rowMode' must be "array" or "object"`);
+  }
+  return opts;
 }
 
 // What an HTTP header value may hold (fetch's ByteString: Latin-1, no control characters but tab).
