@@ -1,6 +1,7 @@
 // Benchmark data: the statements the bench server knows and their pre-serialised CrateDB answers.
 // Shared by server.mjs (network scenarios) and decode.mjs (in-process decoding), so both see the
 // same bytes. Deterministic (seeded PRNG); compact JSON in CrateDB's field order (protocol §1.5).
+import { seededRandom } from "./common.mjs";
 
 export const STMT = {
   point: "SELECT 1",
@@ -16,17 +17,6 @@ export const LARGE_ROWS = 100_000;
 export const STREAM_ROWS = 500_000;
 export const TWO_53 = 2n ** 53n;
 
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett",
   "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "Zürich", "東京",
@@ -56,7 +46,7 @@ export const LARGE_TYPES = '"col_types":[9,4,6,3,11,10]';
 
 /** largeBody's rows as JSON texts, one per row (the stream scenario's cursor serves slices of them). */
 export function largeRows(kind, rows = LARGE_ROWS) {
-  const rnd = prng(kind === "unsafe" ? 7 : 42);
+  const rnd = seededRandom(kind === "unsafe" ? 7 : 42);
   const parts = new Array(rows);
   for (let i = 0; i < rows; i++) {
     const id = i + 1;
@@ -78,7 +68,7 @@ export function largeRows(kind, rows = LARGE_ROWS) {
 
 /** The 10 × 5 result. */
 export function smallBody({ types = true } = {}) {
-  const rnd = prng(5);
+  const rnd = seededRandom(5);
   const rows = [];
   for (let i = 0; i < 10; i++) {
     rows.push([i + 1, `product ${WORDS[i]}`, Math.round(rnd() * 100_000) / 100, i % 3 !== 0, 1_700_000_000_000 + i * 86_400_000]);
