@@ -1,8 +1,7 @@
 /** `connect()` for a platform: resolve options once, pick the transport, no I/O. */
 import { Connection } from "./connection.js";
-import { InterfaceError } from "./errors.js";
 import type { ConnectOptions, Platform, ResolvedOptions } from "./options.js";
-import { resolveOptions } from "./resolve.js";
+import { resolveConnectArgs } from "./resolve.js";
 import type { Transport } from "./transport.js";
 
 /** The signature of `connect()`. */
@@ -25,9 +24,7 @@ export interface ConnectFunction {
 /** Builds the `connect()` of an entry file from its platform description and transport factory. */
 export function createConnect(platform: Platform, makeTransport: (opts: ResolvedOptions) => Transport): ConnectFunction {
   return function connect(servers?: string | readonly string[] | ConnectOptions, options?: ConnectOptions): Connection {
-    const optionsOnly = servers !== null && typeof servers === "object" && !Array.isArray(servers);
-    if (optionsOnly && options !== undefined) throw new InterfaceError("connect() takes the options once: connect(servers, options) or connect(options)");
-    const resolved = optionsOnly ? resolveOptions(undefined, servers, platform) : resolveOptions(servers, options, platform);
+    const resolved = resolveConnectArgs(servers, options, platform);
     return new Connection(resolved, makeTransport(resolved));
   };
 }

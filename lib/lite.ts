@@ -10,7 +10,7 @@ import { hide, inspectAs } from "./inspect.js";
 import { encodeBody } from "./json.js";
 import type { ConnectOptions, Platform, RequestOptions, ResolvedOptions } from "./options.js";
 import { Requester, type Answer, type RequestSpec } from "./request.js";
-import { checkRequestOptions, resolveOptions } from "./resolve.js";
+import { checkRequestOptions, resolveConnectArgs } from "./resolve.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
 import { isReadOnly } from "./statements.js";
 import type { Transport } from "./transport.js";
@@ -174,11 +174,7 @@ export interface LiteConnectFunction {
 /** Builds the lite `connect()` of an entry file from its platform and transport factory. */
 export function createLiteConnect(platform: Platform, makeTransport: (opts: ResolvedOptions) => Transport): LiteConnectFunction {
   return function connect(servers?: string | readonly string[] | ConnectOptions, options?: ConnectOptions): LiteConnection {
-    const optionsOnly = servers !== null && typeof servers === "object" && !Array.isArray(servers);
-    if (optionsOnly && options !== undefined) throw new InterfaceError("connect() takes the options once: connect(servers, options) or connect(options)");
-    const o = optionsOnly ? (servers as ConnectOptions) : options;
-    refuseLayers(o);
-    const resolved = optionsOnly ? resolveOptions(undefined, o, platform) : resolveOptions(servers, o, platform);
+    const resolved = resolveConnectArgs(servers, options, platform, (raw) => refuseLayers(raw as ConnectOptions | undefined));
     return new LiteConnection(resolved, makeTransport(resolved));
   };
 }

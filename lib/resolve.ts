@@ -149,6 +149,19 @@ function isSet(option: PlatformOption, o: Record<string, unknown>): boolean {
   return o[option] !== undefined;
 }
 
+/**
+ * `connect(servers?, options?)` or the options-only `connect(options)`: resolved once, for the full and the
+ * lite entry alike. `check` sees the raw options first (the lite entry refuses its missing layers there).
+ */
+export function resolveConnectArgs(servers: unknown, options: unknown, platform: Platform,
+  check?: (raw: unknown) => void): ResolvedOptions {
+  const optionsOnly = servers !== null && typeof servers === "object" && !Array.isArray(servers);
+  if (optionsOnly && options !== undefined) fail("connect() takes the options once: connect(servers, options) or connect(options)");
+  const raw = optionsOnly ? servers : options;
+  check?.(raw);
+  return resolveOptions(optionsOnly ? undefined : servers, raw, platform);
+}
+
 /** Resolves `connect(servers, options)` into explicit options, or throws before any I/O. */
 export function resolveOptions(serversArg: unknown, optionsArg: unknown, platform: Platform): ResolvedOptions {
   if (optionsArg !== undefined && (optionsArg === null || typeof optionsArg !== "object" || Array.isArray(optionsArg))) {
