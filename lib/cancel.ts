@@ -85,7 +85,7 @@ export class Canceller {
       retrySafe: read, schema: true, timeout: KILL_TIMEOUT,
     };
     if (server !== undefined) spec.pinned = server;
-    const { body } = readJson(await this.requester.send(spec), { int64: "string", numeric: "string" });
+    const { body } = await readJson(await this.requester.send(spec), { int64: "string", numeric: "string" });
     const rows = Array.isArray(body.rows) ? (body.rows as unknown[][]) : [];
     return rows.map((r) => String(r[0]));
   }

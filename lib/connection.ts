@@ -181,7 +181,7 @@ export class Connection extends Queryable {
     if (o.signal !== undefined) spec.signal = o.signal;
     if (o.timeout !== undefined) spec.timeout = o.timeout;
     const answer = await this.requester.send(spec);
-    const { body } = readJson(answer, { int64: "number", numeric: "number" });
+    const { body } = await readJson(answer, { int64: "number", numeric: "number" });
     const version = body.version as { number?: unknown } | undefined;
     return {
       server: answer.server,

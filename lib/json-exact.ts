@@ -1,4 +1,5 @@
 /**
+ * Loaded by json.ts only when a body needs it (a dynamic import: its own chunk for splitting bundlers).
  * A number-preserving JSON parser. JSON.parse rounds integers beyond 2^53 and long decimals;
  * this parser keeps such literals (or, with `keepAll`, every number literal) as `RawNumber`
  * carrying the exact source text. Strings are handed to JSON.parse, which is fast and exact.
@@ -11,6 +12,8 @@ export class RawNumber {
     this.text = text;
   }
 }
+
+import type { Numbers, Parsed } from "./json.js";
 
 const MAX_SAFE_DIGITS = 15;
 
@@ -221,4 +224,34 @@ function visit(arr: unknown[], texts: ReadonlyArray<string | null>, from: number
     }
   }
   return k;
+}
+
+/** Turns RawNumber leftovers (inside objects, untyped columns) back into ordinary JSON numbers. */
+function plain(v: unknown): unknown {
+  if (v instanceof RawNumber) return Number(v.text);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = plain(v[i]);
+    return v;
+  }
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = plain(o[k]);
+  }
+  return v;
+}
+
+const EXACT: Numbers = {
+  text: (v) => (v instanceof RawNumber ? v.text : typeof v === "number" ? String(v) : undefined),
+  plain,
+};
+
+/**
+ * The exact reading of a body JSON.parse already parsed (`value`): the literals that need it are
+ * recovered with a cheap scan of the rows; anything unexpected falls back to the full parser.
+ */
+export function exactBody(text: string, value: unknown, keepAll: boolean): Parsed {
+  const rows = (value as { rows?: unknown } | null)?.rows;
+  const texts = Array.isArray(rows) ? rowNumberTexts(text, keepAll) : undefined;
+  if (texts !== undefined && applyRowNumbers(rows as unknown[], texts)) return { value, numbers: EXACT, exact: true };
+  return { value: parseExact(text, keepAll), numbers: EXACT, exact: true };
 }

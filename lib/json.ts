@@ -1,6 +1,5 @@
 /** Parameter encoding (bigint, Date) and response decoding (exact int64 / numeric). */
 import { DataError, InterfaceError } from "./errors.js";
-import { RawNumber, applyRowNumbers, parseExact, rowNumberTexts } from "./json-exact.js";
 import type { ColType } from "./types.js";
 
 const BIGINT_TAG = `\u0000cratedb-fetch-bigint-${/* @__PURE__ */ Math.random().toString(36).slice(2)}:`;
@@ -127,21 +126,37 @@ export interface DecodeOptions {
 }
 
 /**
+ * How the numbers of a parsed body read: JSON.parse's own numbers, or the exact parser's literals
+ * (json-exact.ts, loaded only when a body needs it).
+ */
+export interface Numbers {
+  /** The literal text of a number value; undefined when `v` is not a number. */
+  text(v: unknown): string | undefined;
+  /** `v` (in place where possible) with exact-parser leftovers turned back into ordinary JSON numbers. */
+  plain(v: unknown): unknown;
+}
+
+/** JSON.parse's numbers: exact already for every value a caller will see. */
+export const PLAIN: Numbers = { text: (v) => (typeof v === "number" ? String(v) : undefined), plain: (v) => v };
+
+/** A parsed body and how its numbers read; `exact` when the exact parser produced it. */
+export interface Parsed {
+  value: unknown;
+  numbers: Numbers;
+  exact: boolean;
+}
+
+/**
  * Parses a response body. JSON.parse first (fast, and exact for every value that is not a BIGINT
  * beyond ±(2^53−1)); only when a BIGINT column holds such a value, or `numeric: "string"` needs the
- * source text of every number, the body is parsed again by the number-preserving parser
- * (`exact: true`), which keeps those literals as RawNumber for decodeRows.
+ * source text of every number, the exact parser is loaded (a module of its own, so that apps that
+ * never see such a value do not ship it) and recovers the literals. A promise only in that case.
  */
-export function parseBody(text: string, opts: DecodeOptions): { value: unknown; exact: boolean } {
+export function parseBody(text: string, opts: DecodeOptions): Parsed | Promise<Parsed> {
   const value: unknown = JSON.parse(text);
   const keepAll = opts.numeric === "string";
-  if (!keepAll && !hasUnsafeBigint(value)) return { value, exact: false };
-  // Recover the exact text of the numbers that need it with a cheap scan of the rows; anything
-  // unexpected falls back to the full number-preserving parser.
-  const rows = (value as { rows?: unknown } | null)?.rows;
-  const texts = Array.isArray(rows) ? rowNumberTexts(text, keepAll) : undefined;
-  if (texts !== undefined && applyRowNumbers(rows as unknown[], texts)) return { value, exact: true };
-  return { value: parseExact(text, keepAll), exact: true };
+  if (!keepAll && !hasUnsafeBigint(value)) return { value, numbers: PLAIN, exact: false };
+  return import("./json-exact.js").then((m) => m.exactBody(text, value, keepAll));
 }
 
 function unsafe(v: unknown): boolean {
@@ -178,39 +193,26 @@ function hasUnsafeBigint(body: unknown): boolean {
 }
 
 /** A top-level number field (rowcount, duration), whatever path parsed it. */
-export function numberField(v: unknown): number | undefined {
+export function numberField(v: unknown, numbers: Numbers): number | undefined {
   if (typeof v === "number") return v;
-  if (v instanceof RawNumber) return Number(v.text);
-  return undefined;
+  const text = numbers.text(v);
+  return text === undefined ? undefined : Number(text);
 }
 
-/** Turns RawNumber leftovers (inside objects, untyped columns) back into ordinary JSON numbers. */
-function plain(v: unknown): unknown {
-  if (v instanceof RawNumber) return Number(v.text);
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = plain(v[i]);
-    return v;
-  }
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    for (const k of Object.keys(o)) o[k] = plain(o[k]);
-  }
-  return v;
-}
-
-function decodeValue(v: unknown, type: ColType | undefined, opts: DecodeOptions, column: string): unknown {
+function decodeValue(v: unknown, type: ColType | undefined, opts: DecodeOptions, column: string, numbers: Numbers): unknown {
   if (v === null) return v;
+  const plain = numbers.plain;
   if (Array.isArray(type)) {
     if (!Array.isArray(v)) return plain(v);
     const inner = type[1];
-    for (let i = 0; i < v.length; i++) v[i] = decodeValue(v[i], inner, opts, column);
+    for (let i = 0; i < v.length; i++) v[i] = decodeValue(v[i], inner, opts, column, numbers);
     return v;
   }
   if (type === 10) {
     if (typeof v === "number" && !Number.isSafeInteger(v)) {
       throw new DataError(`BIGINT column '${column}' holds ${v}, which is not an integer that can be represented exactly`);
     }
-    const text = v instanceof RawNumber ? v.text : typeof v === "number" ? String(v) : undefined;
+    const text = numbers.text(v);
     if (text === undefined) return plain(v);
     if (!/^-?\d+$/.test(text)) {
       throw new DataError(`BIGINT column '${column}' holds ${text}, which is not an integer`);
@@ -221,9 +223,8 @@ function decodeValue(v: unknown, type: ColType | undefined, opts: DecodeOptions,
     throw new DataError(`BIGINT value ${text} in column '${column}' is outside ±(2^53−1) and cannot be a JavaScript number without rounding: use the option int64: "bigint" or "string"`);
   }
   if (type === 22 && opts.numeric === "string") {
-    if (v instanceof RawNumber) return v.text;
-    if (typeof v === "number") return String(v);
-    return plain(v);
+    const text = numbers.text(v);
+    return text === undefined ? plain(v) : text;
   }
   return plain(v);
 }
@@ -232,7 +233,8 @@ function decodeValue(v: unknown, type: ColType | undefined, opts: DecodeOptions,
  * Applies int64/numeric decoding to rows in place, by column type. In `int64: "number"` mode a
  * BIGINT outside ±(2^53−1) throws DataError naming the column (never silently rounded).
  */
-export function decodeRows(rows: unknown[][], cols: readonly string[], types: readonly ColType[], opts: DecodeOptions, exact: boolean): void {
+export function decodeRows(rows: unknown[][], cols: readonly string[], types: readonly ColType[], opts: DecodeOptions, parsed: Parsed): void {
+  const { exact, numbers } = parsed;
   // parseBody only skips the exact path after checking every BIGINT is safe: nothing left to do.
   if (!exact && opts.int64 === "number" && opts.numeric === "number") return;
   const needs: number[] = [];
@@ -247,21 +249,16 @@ export function decodeRows(rows: unknown[][], cols: readonly string[], types: re
       const v = row[c];
       if (v === null || v === undefined) continue;
       if (!exact && typeof v === "number" && opts.int64 === "number" && (v <= MAX && v >= -MAX)) continue;
-      row[c] = decodeValue(v, types[c], opts, cols[c] ?? String(c));
+      row[c] = decodeValue(v, types[c], opts, cols[c] ?? String(c), numbers);
     }
   }
   if (exact && types.length < (rows[0]?.length ?? 0)) {
-    for (const row of rows) for (let c = types.length; c < row.length; c++) row[c] = plain(row[c]);
+    for (const row of rows) for (let c = types.length; c < row.length; c++) row[c] = numbers.plain(row[c]);
   }
 }
 
-function innermost(t: ColType): number {
+export function innermost(t: ColType): number {
   let cur: ColType = t;
   while (Array.isArray(cur)) cur = cur[1];
   return cur;
-}
-
-/** Replaces RawNumber leftovers anywhere in a parsed body (for bodies without typed rows). */
-export function toPlain(v: unknown): unknown {
-  return plain(v);
 }

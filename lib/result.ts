@@ -1,6 +1,6 @@
 /** Result shapes and the decoding of `/_sql` responses into them. */
 import { ProgrammingError, errorFromResponse, excerpt } from "./errors.js";
-import { decodeRows, numberField, parseBody, toPlain, type DecodeOptions } from "./json.js";
+import { decodeRows, numberField, parseBody, type DecodeOptions, type Numbers, type Parsed } from "./json.js";
 import type { Answer } from "./request.js";
 import type { ColType, Converter } from "./types.js";
 
@@ -40,22 +40,27 @@ export interface BulkResult {
 const decoder = /* @__PURE__ */ new TextDecoder();
 const NO_MESSAGE = "bulk item failed without an error message";
 
+/** A 2xx JSON body parsed, with how its numbers read (see json.ts). */
+export interface JsonBody extends Parsed {
+  body: Record<string, unknown>;
+}
+
 /** Parses a 2xx JSON body, or throws the mapped error for any other status. */
-export function readJson(answer: Answer, opts: DecodeOptions): { body: Record<string, unknown>; exact: boolean } {
+export async function readJson(answer: Answer, opts: DecodeOptions): Promise<JsonBody> {
   const text = decoder.decode(answer.body);
   if (answer.status < 200 || answer.status >= 300) throw errorFromResponse(answer.status, answer.statusText, answer.redact(text), answer.server);
-  let body: unknown;
-  let exact: boolean;
+  let parsed: Parsed;
   try {
-    ({ value: body, exact } = parseBody(text, opts));
+    parsed = await parseBody(text, opts);
   } catch (err) {
     throw new ProgrammingError(`Invalid server response (HTTP ${answer.status}, not JSON) from ${answer.server}: ${excerpt(answer.redact(text))}`,
       { status: answer.status, server: answer.server, cause: err });
   }
+  const body = parsed.value;
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw new ProgrammingError(`Invalid server response from ${answer.server}: expected a JSON object`, { status: answer.status, server: answer.server });
   }
-  return { body: body as Record<string, unknown>, exact };
+  return { ...parsed, body: body as Record<string, unknown> };
 }
 
 function shapeError(answer: Answer, what: string): ProgrammingError {
@@ -63,21 +68,22 @@ function shapeError(answer: Answer, what: string): ProgrammingError {
 }
 
 /** Builds a SqlResult from a `/_sql` answer: exact numbers, converter, row mode. */
-export function toSqlResult<R>(answer: Answer, opts: DecodeOptions, converter: Converter | undefined, rowMode: "array" | "object"): SqlResult<R> {
-  const { body, exact } = readJson(answer, opts);
+export async function toSqlResult<R>(answer: Answer, opts: DecodeOptions, converter: Converter | undefined, rowMode: "array" | "object"): Promise<SqlResult<R>> {
+  const parsed = await readJson(answer, opts);
+  const { body, numbers } = parsed;
   const cols = body.cols;
   const rawRows = body.rows;
   if (!Array.isArray(cols) || !Array.isArray(rawRows)) throw shapeError(answer, "no 'cols' or 'rows'");
-  const colTypes = (Array.isArray(body.col_types) ? (exact ? toPlain(body.col_types) : body.col_types) : []) as ColType[];
+  const colTypes = (Array.isArray(body.col_types) ? numbers.plain(body.col_types) : []) as ColType[];
   // Row-count statements answer `cols: [], rows: [[]]`.
   const rows = (cols.length === 0 ? [] : rawRows) as unknown[][];
   for (let i = 0; i < rows.length; i++) if (!Array.isArray(rows[i])) throw shapeError(answer, "a row is not an array");
-  decodeRows(rows, cols as string[], colTypes, opts, exact);
+  decodeRows(rows, cols as string[], colTypes, opts, parsed);
   if (converter !== undefined && converter.affects(colTypes)) {
     for (const row of rows) for (let c = 0; c < colTypes.length && c < row.length; c++) row[c] = converter.convert(colTypes[c], row[c]);
   }
-  const rowcount = numberField(body.rowcount) ?? rows.length;
-  const duration = numberField(body.duration) ?? -1;
+  const rowcount = numberField(body.rowcount, numbers) ?? rows.length;
+  const duration = numberField(body.duration, numbers) ?? -1;
   const out = rowMode === "object" ? rows.map((row) => toObject(cols as string[], row)) : rows;
   return { cols: cols as string[], colTypes, rows: out as R[], rowcount, duration };
 }
@@ -94,8 +100,8 @@ export function toObject(cols: readonly string[], row: readonly unknown[]): Reco
 }
 
 /** Builds a BulkResult, normalising the pre-5.10 `error_message` item form. */
-export function toBulkResult(answer: Answer, opts: DecodeOptions): BulkResult {
-  const { body, exact } = readJson(answer, opts);
+export async function toBulkResult(answer: Answer, opts: DecodeOptions): Promise<BulkResult> {
+  const { body, numbers } = await readJson(answer, opts);
   const items = body.results;
   if (!Array.isArray(items)) throw shapeError(answer, "no 'results' in a bulk response");
   const results: BulkItem[] = new Array(items.length);
@@ -112,7 +118,7 @@ export function toBulkResult(answer: Answer, opts: DecodeOptions): BulkResult {
       any = true;
       continue;
     }
-    const item = ((exact ? toPlain(raw) : raw) ?? {}) as { rowcount?: unknown; error?: unknown; error_message?: unknown };
+    const item = (numbers.plain(raw) ?? {}) as { rowcount?: unknown; error?: unknown; error_message?: unknown };
     const rowcount = typeof item.rowcount === "number" ? item.rowcount : -1;
     const out: BulkItem = { rowcount };
     let message: string | undefined;
@@ -135,6 +141,6 @@ export function toBulkResult(answer: Answer, opts: DecodeOptions): BulkResult {
     results[index] = out;
   }
   const cols = (Array.isArray(body.cols) ? body.cols : []) as string[];
-  const duration = numberField(body.duration) ?? -1;
+  const duration = numberField(body.duration, numbers) ?? -1;
   return { cols, duration, results, rowcount: any ? sum : -1, failed };
 }

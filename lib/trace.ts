@@ -74,7 +74,7 @@ export function isTraced(options: ResolvedOptions): boolean {
  * TracingChannel when either listens; otherwise it is `send().then(decode)`.
  */
 export function traced<T extends { rowcount: number; duration: number }>(options: ResolvedOptions, statement: string,
-  argsCount: number, bulkSize: number | undefined, send: () => Promise<Answer>, decode: (answer: Answer) => T): Promise<T> {
+  argsCount: number, bulkSize: number | undefined, send: () => Promise<Answer>, decode: (answer: Answer) => T | Promise<T>): Promise<T> {
   const ch = tracingChannel();
   const onQuery = options.onQuery;
   const traceIt = ch !== null && subscribed(ch);

@@ -22,13 +22,13 @@ if (!quick) variants.push({ name: "full-precision doubles (default options)", bo
 
 // Sanity: the library agrees with JSON.parse where JSON.parse is exact.
 {
-  const lib = decode(variants[0].body, "number");
+  const lib = await decode(variants[0].body, "number");
   const raw = JSON.parse(td.decode(variants[0].body)).rows;
   if (lib.length !== LARGE_ROWS) throw new Error("decode lost rows");
   for (let i = 0; i < LARGE_ROWS; i += 997) {
     if (JSON.stringify(lib[i]) !== JSON.stringify(raw[i])) throw new Error(`decode disagrees with JSON.parse on row ${i}`);
   }
-  const big = decode(variants[1].body, "bigint");
+  const big = await decode(variants[1].body, "bigint");
   if (typeof big[1][5] !== "bigint" || String(big[1][5]) !== "9007199254748912") throw new Error("int64 bigint decode is not exact");
 }
 
@@ -36,9 +36,9 @@ const entries = variants.flatMap((v) => [
   { name: `${v.name}|JSON.parse`, run: () => JSON.parse(td.decode(v.body)).rows },
   { name: `${v.name}|cratedb-fetch`, run: () => decode(v.body, v.int64) },
 ]);
-const res = await rounds(entries, (e) => {
+const res = await rounds(entries, async (e) => {
   const s = now();
-  const rows = e.run();
+  const rows = await e.run();
   const ms = now() - s;
   if (rows.length !== LARGE_ROWS) throw new Error(e.name);
   return ms;
@@ -50,10 +50,10 @@ const smallEntries = [
   { name: "small|JSON.parse", run: () => JSON.parse(td.decode(small)).rows },
   { name: "small|cratedb-fetch", run: () => decode(small, "number") },
 ];
-const resSmall = await rounds(smallEntries, (e) => {
+const resSmall = await rounds(smallEntries, async (e) => {
   const n = quick ? 3_000 : 20_000;
   const s = now();
-  for (let i = 0; i < n; i++) e.run();
+  for (let i = 0; i < n; i++) await e.run();
   return ((now() - s) / n) * 1000;
 }, { rounds: quick ? 3 : 9, warmupRounds: 1, between: gc });
 

@@ -2,7 +2,7 @@
 // `/_sql` answer, without any network: toSqlResult on a fake Answer.
 import { toSqlResult } from "../../lib/result.js";
 
-export function decode(body: Uint8Array, int64: "number" | "bigint" | "string"): unknown[][] {
+export async function decode(body: Uint8Array, int64: "number" | "bigint" | "string"): Promise<unknown[][]> {
   const answer = { status: 200, statusText: "OK", header: () => null, body, server: "bench", redact: (text: string) => text };
-  return toSqlResult<unknown[]>(answer, { int64, numeric: "number" }, undefined, "array").rows;
+  return (await toSqlResult<unknown[]>(answer, { int64, numeric: "number" }, undefined, "array")).rows;
 }
