@@ -2,6 +2,7 @@
 import { Connection } from "./connection.js";
 import type { ConnectOptions, Platform, ResolvedOptions } from "./options.js";
 import { resolveConnectArgs } from "./resolve.js";
+import { featureOptions } from "./resolve-features.js";
 import type { Transport } from "./transport.js";
 
 /** The signature of `connect()`. */
@@ -24,7 +25,7 @@ export interface ConnectFunction {
 /** Builds the `connect()` of an entry file from its platform description and transport factory. */
 export function createConnect(platform: Platform, makeTransport: (opts: ResolvedOptions) => Transport): ConnectFunction {
   return function connect(servers?: string | readonly string[] | ConnectOptions, options?: ConnectOptions): Connection {
-    const resolved = resolveConnectArgs(servers, options, platform);
+    const resolved = resolveConnectArgs(servers, options, platform, [featureOptions]);
     return new Connection(resolved, makeTransport(resolved));
   };
 }

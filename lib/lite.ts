@@ -5,7 +5,7 @@
  * those are layers of the full entry (`cratedb-fetch`), and the options that need them are refused at
  * `connect()` with `NotSupportedError`.
  */
-import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js";
+import { InterfaceError, ProgrammingError } from "./errors.js";
 import { hide, inspectAs } from "./inspect.js";
 import { encodeBody } from "./json.js";
 import type { ConnectOptions, Platform, RequestOptions, ResolvedOptions } from "./options.js";
@@ -19,29 +19,25 @@ import type { Transport } from "./transport.js";
 const JSON_HEADERS: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
 const FULL = "use the full entry, 'cratedb-fetch'";
 
+const LAYERS: Record<string, string> = {
+  discover: "node discovery", onQuery: "query tracing", killOnAbort: "killing an aborted statement on the server",
+  compress: "request compression",
+};
+
 /**
- * A runtime's platform as the lite entry sees it: the runtime's own answer for the TLS and socket options,
- * but node discovery, a layer of the full entry, is refused everywhere. Without a runtime platform (browsers,
+ * A runtime's platform as the lite entry sees it: the runtime's TLS and socket options (its layer, where
+ * it has one), and the full entry's layers refused by name. Without a runtime platform (browsers,
  * Workers, any fetch runtime) plain fetch has no TLS or socket options at all.
  */
 export function litePlatform(base?: Platform): Platform {
   const platform: Platform = {
-    name: base === undefined ? "cratedb-fetch/lite (plain fetch)" : `${base.name} (cratedb-fetch/lite)`,
-    unsupported: (option, o) => option === "discover" ? `node discovery is a layer of the full entry; ${FULL}`
+    name: "cratedb-fetch/lite" + (base === undefined ? " (plain fetch)" : ` on ${base.name}`),
+    unsupported: (option, o) => LAYERS[option] !== undefined ? `${LAYERS[option]} is a layer of the full entry; ${FULL}`
       : base === undefined ? "fetch offers no TLS or socket options here" : base.unsupported(option, o),
   };
   if (base?.readFile !== undefined) platform.readFile = base.readFile;
+  if (base?.options !== undefined) platform.options = base.options;
   return platform;
-}
-
-/** Options that name a layer the lite entry leaves out: refused when set to anything that asks for it. */
-function refuseLayers(o: ConnectOptions | undefined): void {
-  if (o === undefined || o === null || typeof o !== "object") return;
-  const ask = o.onQuery !== undefined ? "onQuery" : o.killOnAbort === true ? "killOnAbort"
-    : o.compress !== undefined && o.compress !== false ? "compress" : undefined;
-  if (ask === undefined) return;
-  const why = ask === "onQuery" ? "query tracing" : ask === "killOnAbort" ? "killing an aborted statement on the server" : "request compression";
-  throw new NotSupportedError(`Option '${ask}' is not supported on cratedb-fetch/lite: ${why} is a layer of the full entry; ${FULL}`);
 }
 
 /**
@@ -174,7 +170,7 @@ export interface LiteConnectFunction {
 /** Builds the lite `connect()` of an entry file from its platform and transport factory. */
 export function createLiteConnect(platform: Platform, makeTransport: (opts: ResolvedOptions) => Transport): LiteConnectFunction {
   return function connect(servers?: string | readonly string[] | ConnectOptions, options?: ConnectOptions): LiteConnection {
-    const resolved = resolveConnectArgs(servers, options, platform, (raw) => refuseLayers(raw as ConnectOptions | undefined));
+    const resolved = resolveConnectArgs(servers, options, platform);
     return new LiteConnection(resolved, makeTransport(resolved));
   };
 }

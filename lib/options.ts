@@ -197,6 +197,19 @@ export interface ResolvedOptions extends TlsSocketOptions {
 export type PlatformOption = "verifySslCert" | "caCert" | "certFile" | "keyFile" | "sslRelaxMinimumVersion" |
   "socketKeepalive" | "socketTcpKeepidle" | "socketTcpKeepintvl" | "socketTcpKeepcnt" | "poolSize" | "discover";
 
+/**
+ * Options resolved by a layer over the core (a runtime's TLS and socket options, the full entry's
+ * features): the core checks the names it knows and hands each layer the raw options.
+ */
+export interface OptionLayer {
+  /** The option names this layer resolves. */
+  readonly keys: readonly string[];
+  /** Checks the layer's options (throwing InterfaceError or NotSupportedError) and writes them into `resolved`. */
+  resolve(raw: Record<string, unknown>, resolved: ResolvedOptions, platform: Platform): void;
+  /** A hint for an unknown option name (e.g. a Python client's name), shown with the error. */
+  hint?(key: string): string | undefined;
+}
+
 /** What an entry file tells the core about its runtime. */
 export interface Platform {
   /** Shown in NotSupportedError messages, e.g. "Cloudflare Workers". */
@@ -210,4 +223,6 @@ export interface Platform {
   utf8Headers?: boolean;
   /** Why an option the user set cannot be honoured here, or undefined when it can. */
   unsupported(option: PlatformOption, options: ResolvedOptions): string | undefined;
+  /** The runtime's TLS and socket options (absent where its transport has none: every such option is refused). */
+  options?: OptionLayer;
 }

@@ -1,27 +1,32 @@
 /** ConnectOptions → ResolvedOptions: every check happens here, once, before any I/O. */
 import { InterfaceError, NotSupportedError } from "./errors.js";
-import type { Logger, Platform, PlatformOption, RequestOptions, ResolvedOptions } from "./options.js";
+import type { Logger, OptionLayer, Platform, PlatformOption, RequestOptions, ResolvedOptions } from "./options.js";
 import { Redactor, parseServers } from "./servers.js";
 import type { FetchLike } from "./transport.js";
 import { Converter } from "./types.js";
 
+// Every option name of the full entry: a name outside it is a typo (InterfaceError), a name in it that no
+// layer of this entry resolves is an option this entry or runtime cannot honour (NotSupportedError).
+const CORE_KEYS = ["servers", "retryOnTimeout", "username", "password", "jwtToken", "schema", "timeout", "backoffFactor",
+  "maxRetries", "retryInterval", "errorTrace", "int64", "numeric", "converter", "rowMode", "fetch", "headers", "logger"];
+const LAYER_KEYS = ["killOnAbort", "compress", "discover", "onQuery", "verifySslCert", "caCert", "certFile", "keyFile",
+  "sslRelaxMinimumVersion", "socketKeepalive", "socketTcpKeepidle", "socketTcpKeepintvl", "socketTcpKeepcnt", "poolSize"];
+// The Python client's names of the core options (a layer hints at its own).
 const PYTHON_NAMES: Record<string, string> = {
-  jwt_token: "jwtToken", backoff_factor: "backoffFactor", error_trace: "errorTrace", verify_ssl_cert: "verifySslCert",
-  ca_cert: "caCert", cert_file: "certFile", key_file: "keyFile", ssl_relax_minimum_version: "sslRelaxMinimumVersion",
-  socket_keepalive: "socketKeepalive", socket_tcp_keepidle: "socketTcpKeepidle", socket_tcp_keepintvl: "socketTcpKeepintvl",
-  socket_tcp_keepcnt: "socketTcpKeepcnt", pool_size: "poolSize", retry_interval: "retryInterval", max_retries: "maxRetries",
-  time_zone: "converter",
+  jwt_token: "jwtToken", backoff_factor: "backoffFactor", error_trace: "errorTrace", retry_interval: "retryInterval",
+  max_retries: "maxRetries", time_zone: "converter",
 };
-const KNOWN = new Set(["servers", "killOnAbort", "retryOnTimeout", "username", "password", "jwtToken", "schema", "timeout", "backoffFactor", "maxRetries",
-  "retryInterval", "errorTrace", "verifySslCert", "caCert", "certFile", "keyFile", "sslRelaxMinimumVersion",
-  "socketKeepalive", "socketTcpKeepidle", "socketTcpKeepintvl", "socketTcpKeepcnt", "poolSize", "compress", "int64",
-  "numeric", "converter", "rowMode", "fetch", "headers", "logger", "discover", "onQuery"]);
+// What a layer option means when no layer resolves it: a value equal to it asks for nothing and is accepted.
+const UNASKED: Record<string, unknown> = { verifySslCert: true, socketKeepalive: true, sslRelaxMinimumVersion: false,
+  discover: false, compress: false, killOnAbort: false };
 
-function fail(message: string): never {
+/** @internal Throws InterfaceError (an invalid option). */
+export function fail(message: string): never {
   throw new InterfaceError(message);
 }
 
-function str(o: Record<string, unknown>, key: string, allowEmpty = false): string | undefined {
+/** @internal */
+export function str(o: Record<string, unknown>, key: string, allowEmpty = false): string | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
   if (typeof v !== "string") fail(`Option '${key}' must be a string, got ${typeof v}`);
@@ -29,14 +34,16 @@ function str(o: Record<string, unknown>, key: string, allowEmpty = false): strin
   return v;
 }
 
-function bool(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
+/** @internal */
+export function bool(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
   const v = o[key];
   if (v === undefined) return fallback;
   if (typeof v !== "boolean") fail(`Option '${key}' must be a boolean, got ${typeof v}`);
   return v;
 }
 
-function num(o: Record<string, unknown>, key: string, opts: { min: number; integer?: boolean; positive?: boolean }): number | undefined {
+/** @internal */
+export function num(o: Record<string, unknown>, key: string, opts: { min: number; integer?: boolean; positive?: boolean }): number | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
   const what = opts.integer ? "an integer" : "a number";
@@ -103,74 +110,28 @@ function headersOf(v: unknown, platform: Platform): Record<string, string> {
   return out;
 }
 
-function pem(v: string | undefined, key: string, platform: Platform): string | undefined {
-  if (v === undefined || v.includes("-----BEGIN")) return v;
-  if (platform.readFile === undefined) {
-    throw new NotSupportedError(`Option '${key}' is a file path, but ${platform.name} has no file system: pass the PEM text instead`);
-  }
-  try {
-    return platform.readFile(v);
-  } catch (err) {
-    // A keyFile value that is not PEM may be key material in another form: never echo it (nor the
-    // file error, which quotes the path), only the error code.
-    if (key === "keyFile") {
-      const code = (err as { code?: unknown } | null)?.code;
-      throw new InterfaceError(`Option 'keyFile' is neither PEM text (-----BEGIN …) nor a readable file${typeof code === "string" ? ` (${code})` : ""}`);
-    }
-    throw new InterfaceError(`Option '${key}': cannot read file '${v}' (${err instanceof Error ? err.message : String(err)})`, { cause: err });
-  }
-}
-
-const PLATFORM_OPTIONS: PlatformOption[] = ["verifySslCert", "caCert", "certFile", "keyFile", "sslRelaxMinimumVersion",
-  "socketKeepalive", "socketTcpKeepidle", "socketTcpKeepintvl", "socketTcpKeepcnt", "poolSize", "discover"];
-
-/** The default `discover.intervalMs`. */
-const DISCOVER_INTERVAL = 60_000;
-
-function discoverOf(v: unknown): { intervalMs: number } | undefined {
-  if (v === undefined || v === false) return undefined;
-  if (v === true) return { intervalMs: DISCOVER_INTERVAL };
-  const got = v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
-  if (v === null || typeof v !== "object" || Array.isArray(v)) fail(`Option 'discover' must be true, false or { intervalMs }, got ${got}`);
-  for (const key of Object.keys(v)) if (key !== "intervalMs") fail(`Unknown option 'discover.${key}' (only 'intervalMs')`);
-  const ms = (v as { intervalMs?: unknown }).intervalMs;
-  if (ms === undefined) return { intervalMs: DISCOVER_INTERVAL };
-  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) {
-    fail(`Option 'discover.intervalMs' must be a positive number of milliseconds, got ${typeof ms === "number" ? ms : typeof ms}`);
-  }
-  return { intervalMs: ms };
-}
-
-/** True when the user set an option to something other than what every platform does anyway. */
-function isSet(option: PlatformOption, o: Record<string, unknown>): boolean {
-  if (option === "discover") return o.discover !== undefined && o.discover !== false;
-  if (option === "verifySslCert" || option === "socketKeepalive") return o[option] === false;
-  if (option === "sslRelaxMinimumVersion") return o[option] === true;
-  return o[option] !== undefined;
-}
-
 /**
  * `connect(servers?, options?)` or the options-only `connect(options)`: resolved once, for the full and the
  * lite entry alike. `check` sees the raw options first (the lite entry refuses its missing layers there).
  */
 export function resolveConnectArgs(servers: unknown, options: unknown, platform: Platform,
-  check?: (raw: unknown) => void): ResolvedOptions {
+  layers: readonly OptionLayer[] = []): ResolvedOptions {
   const optionsOnly = servers !== null && typeof servers === "object" && !Array.isArray(servers);
   if (optionsOnly && options !== undefined) fail("connect() takes the options once: connect(servers, options) or connect(options)");
-  const raw = optionsOnly ? servers : options;
-  check?.(raw);
-  return resolveOptions(optionsOnly ? undefined : servers, raw, platform);
+  return resolveOptions(optionsOnly ? undefined : servers, optionsOnly ? servers : options, platform, layers);
 }
 
 /** Resolves `connect(servers, options)` into explicit options, or throws before any I/O. */
-export function resolveOptions(serversArg: unknown, optionsArg: unknown, platform: Platform): ResolvedOptions {
+export function resolveOptions(serversArg: unknown, optionsArg: unknown, platform: Platform,
+  layers: readonly OptionLayer[] = []): ResolvedOptions {
   if (optionsArg !== undefined && (optionsArg === null || typeof optionsArg !== "object" || Array.isArray(optionsArg))) {
     fail("connect() options must be an object");
   }
   const o = (optionsArg ?? {}) as Record<string, unknown>;
+  const all = platform.options === undefined ? layers : [platform.options, ...layers];
   for (const key of Object.keys(o)) {
-    if (KNOWN.has(key)) continue;
-    const hint = PYTHON_NAMES[key];
+    if (CORE_KEYS.includes(key) || LAYER_KEYS.includes(key)) continue;
+    const hint = PYTHON_NAMES[key] ?? all.map((l) => l.hint?.(key)).find((h) => h !== undefined);
     fail(`Unknown option '${key}'${hint ? ` (did you mean '${hint}'?)` : ""}`);
   }
   if (serversArg !== undefined && o.servers !== undefined) fail("Give the servers either as the first argument or as the 'servers' option, not both");
@@ -187,11 +148,6 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
   if (headers.authorization !== undefined && (username !== undefined || jwtToken !== undefined)) {
     fail("An 'Authorization' header cannot be combined with 'username' or 'jwtToken'");
   }
-  const compressRaw = o.compress;
-  let compress: number | false = false;
-  if (compressRaw === true) compress = 0;
-  else if (typeof compressRaw === "number") compress = num(o, "compress", { min: 0, integer: true }) ?? 0;
-  else if (compressRaw !== undefined && compressRaw !== false) fail(`Option 'compress' must be a boolean or a number of bytes, got ${typeof compressRaw}`);
   const converter = o.converter;
   if (converter !== undefined && !(converter instanceof Converter)) fail("Option 'converter' must be a Converter (e.g. new DefaultTypeConverter())");
   const fetchImpl = o.fetch;
@@ -202,8 +158,6 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     const fn = (logger as Record<string, unknown> | undefined)?.[level];
     if (fn !== undefined && typeof fn !== "function") fail(`Option 'logger.${level}' must be a function`);
   }
-
-  if (o.onQuery !== undefined && typeof o.onQuery !== "function") fail("Option 'onQuery' must be a function (event) => void");
 
   const resolved: ResolvedOptions = {
     servers,
@@ -216,17 +170,18 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     maxRetries: num(o, "maxRetries", { min: 0, integer: true }) ?? 10,
     retryInterval: num(o, "retryInterval", { min: 0 }) ?? 30_000,
     errorTrace: bool(o, "errorTrace", false),
-    verifySslCert: bool(o, "verifySslCert", true),
-    caCert: str(o, "caCert"),
-    certFile: str(o, "certFile"),
-    keyFile: str(o, "keyFile"),
-    sslRelaxMinimumVersion: bool(o, "sslRelaxMinimumVersion", false),
-    socketKeepalive: bool(o, "socketKeepalive", true),
-    socketTcpKeepidle: num(o, "socketTcpKeepidle", { min: 0, positive: true }),
-    socketTcpKeepintvl: num(o, "socketTcpKeepintvl", { min: 0, positive: true }),
-    socketTcpKeepcnt: num(o, "socketTcpKeepcnt", { min: 0, integer: true, positive: true }),
-    poolSize: num(o, "poolSize", { min: 0, integer: true, positive: true }),
-    compress,
+    // The layers' options, as when not given; a layer that resolves them overwrites these.
+    verifySslCert: true,
+    caCert: undefined,
+    certFile: undefined,
+    keyFile: undefined,
+    sslRelaxMinimumVersion: false,
+    socketKeepalive: true,
+    socketTcpKeepidle: undefined,
+    socketTcpKeepintvl: undefined,
+    socketTcpKeepcnt: undefined,
+    poolSize: undefined,
+    compress: false,
     int64: oneOf(o, "int64", ["number", "bigint", "string"] as const, "number"),
     numeric: oneOf(o, "numeric", ["number", "string"] as const, "number"),
     converter: converter as Converter | undefined,
@@ -234,24 +189,18 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     fetch: fetchImpl as FetchLike | undefined,
     headers,
     logger: (logger ?? {}) as Logger,
-    killOnAbort: bool(o, "killOnAbort", true),
+    // Without the cancellation layer nothing is killed; the full entry's layer defaults it to true.
+    killOnAbort: false,
     retryOnTimeout: bool(o, "retryOnTimeout", false),
-    discover: discoverOf(o.discover),
+    discover: undefined,
     redactor: new Redactor([]),
-    onQuery: o.onQuery as ResolvedOptions["onQuery"],
+    onQuery: undefined,
   };
-  if ((resolved.certFile === undefined) !== (resolved.keyFile === undefined)) fail("Options 'certFile' and 'keyFile' must be given together");
-  if (!resolved.socketKeepalive && (resolved.socketTcpKeepidle ?? resolved.socketTcpKeepintvl ?? resolved.socketTcpKeepcnt) !== undefined) {
-    fail("TCP keepalive tuning needs 'socketKeepalive' (it is false)");
+  for (const layer of all) layer.resolve(o, resolved, platform);
+  for (const key of LAYER_KEYS) {
+    if (o[key] === undefined || o[key] === UNASKED[key] || all.some((l) => l.keys.includes(key))) continue;
+    throw new NotSupportedError(`Option '${key}' is not supported on ${platform.name}: ${platform.unsupported(key as PlatformOption, resolved)}`);
   }
-  for (const option of PLATFORM_OPTIONS) {
-    if (!isSet(option, o)) continue;
-    const why = platform.unsupported(option, resolved);
-    if (why !== undefined) throw new NotSupportedError(`Option '${option}' is not supported on ${platform.name}: ${why}`);
-  }
-  resolved.caCert = pem(resolved.caCert, "caCert", platform);
-  resolved.certFile = pem(resolved.certFile, "certFile", platform);
-  resolved.keyFile = pem(resolved.keyFile, "keyFile", platform);
   const secrets = [password, jwtToken, resolved.keyFile, ...authorizationSecrets(headers.authorization)];
   for (const s of servers) secrets.push(s.password);
   if (username !== undefined) secrets.push(basic(username, password ?? ""));
