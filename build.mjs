@@ -24,7 +24,7 @@ function checkCoreIsPortable() {
 // The thin core (ARCHITECTURE.md): what `cratedb-fetch/lite` is made of. It imports no feature (cursor,
 // sessions, streams, blobs, cancellation, discovery, tracing, sql, …): features are layers that the full
 // Connection composes. Not even a type-only import: what the core names (e.g. QueryEvent for onQuery) lives in it.
-export const CORE = ["options", "resolve", "servers", "pool", "request", "headers", "statements", "json", "json-exact",
+export const CORE = ["options", "resolve", "servers", "pool", "request", "deadline", "headers", "statements", "json", "json-exact",
   "result", "errors", "transport", "types", "inspect"];
 /** Files that may import only the core (and each other): the lite tier. */
 const LITE = ["lite", "entry/lite", "entry/lite-surface"];

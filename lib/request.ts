@@ -9,6 +9,7 @@
 import { ConnectionError, CrateDBError, ProgrammingError } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
 import { ServerHeaders } from "./headers.js";
+import { Timeout, backoffDelay, sleep, withDeadline } from "./deadline.js";
 import { ServerPool } from "./pool.js";
 import type { ServerEntry } from "./servers.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
@@ -18,7 +19,6 @@ const FAILOVER_STATUS = new Set([502, 503, 504, 509]);
 const GATEWAY_STATUS = new Set([502, 504]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
-const MAX_BACKOFF = 120_000;
 
 /** One logical request. */
 export interface RequestSpec {
@@ -48,19 +48,21 @@ export interface RequestSpec {
 }
 
 /**
- * A session's socket and node. The node is chosen by the pool on the session's first request, with
- * failover only while no request has reached a node; after that every request goes to that node on
- * that socket, and a broken socket loses the session for good.
+ * A session's socket and node (a layer: session-link.ts). The node is chosen by the pool on the session's
+ * first request, with failover only while no request has reached a node; after that every request goes
+ * to that node on that socket, and a broken socket loses the session for good.
  */
 export interface SessionLink {
-  /** The socket's transport; replaced (see `rebind`) only while no request has reached a node. */
-  transport: Transport;
-  /** Drops the socket of an unbound session (its node refused the request) for a fresh one. */
-  rebind(): void;
+  /** The socket's transport. */
+  readonly transport: Transport;
   /** The node, once a request reached it. */
-  server: ServerEntry | undefined;
+  readonly server: ServerEntry | undefined;
   /** Set when the session's socket broke: every later request rejects with it. */
-  lost: ConnectionError | undefined;
+  readonly lost: ConnectionError | undefined;
+  /** An answer came from `server`: bind to it if the request may have run there, else move on to a new socket. */
+  answered(server: ServerEntry, mayHaveRun: boolean): void;
+  /** A failure below HTTP (`what` says which, redacted): the error that loses the session, or undefined when it stays. */
+  broke(server: ServerEntry, te: TransportError, what: string): ConnectionError | undefined;
 }
 
 /** A response with the server that produced it. */
@@ -70,31 +72,6 @@ export interface Answer extends TransportResponse {
   redact: (text: string) => string;
   /** Attempts this request took (1: no retry), for tracing. */
   attempt?: number;
-}
-
-class Timeout {
-  constructor(readonly ms: number) {}
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** The delay before retry number `n` (1-based): 0, f, 2f, 4f, … capped at 120 s. */
-export function backoffDelay(n: number, factor: number): number {
-  if (n <= 1 || factor <= 0) return 0;
-  return Math.min(factor * 2 ** (n - 2), MAX_BACKOFF);
 }
 
 /**
@@ -170,12 +147,8 @@ export class Requester {
       try {
         const answer = await this.follow(server, spec);
         const failover = FAILOVER_STATUS.has(answer.status);
-        if (session !== undefined && session.server === undefined) {
-          // A session binds to the first node that answers; one that answered 503/509 (or a gateway
-          // status for a read) did not run the request: the session moves on, on a new socket.
-          if (!failover || (GATEWAY_STATUS.has(answer.status) && !spec.retrySafe)) session.server = server;
-          else session.rebind();
-        }
+        // A node that answered 503/509 (or a gateway status for a read) did not run the request.
+        session?.answered(server, !failover || (GATEWAY_STATUS.has(answer.status) && !spec.retrySafe));
         if (!failover) return ((answer.attempt = attempt), answer);
         void answer.stream?.cancel().catch(() => undefined);
         const why = `${answer.status} ${answer.statusText}`.trim();
@@ -206,12 +179,8 @@ export class Requester {
         // After it was sent, an expiry is the statement running out of time, not a dead server: kill it there.
         const statementTimeout = timeout !== undefined && te.sent;
         if (statementTimeout) await spec.onAttemptTimeout?.(server);
-        // The session's socket broke (or may have carried the request): the session is gone with it.
-        if (session !== undefined && (te.sent || te.code === "ESESSIONLOST")) {
-          session.lost = new ConnectionError(`The session on ${server.url} is lost (${what}): its settings, cursors and ` +
-            "open statements are gone with its connection; open a new session", { server: server.url, cause: te });
-          throw session.lost;
-        }
+        const lost = session?.broke(server, te, what);
+        if (lost !== undefined) throw lost;
         if (statementTimeout && (pinned !== undefined || !this.opts.retryOnTimeout || !spec.retrySafe)) {
           const ran = spec.retrySafe ? "" : "it may have been executed; ";
           const killed = spec.onAttemptTimeout === undefined ? "it may still be running on the server" : "its job is being killed on the server (killOnAbort)";
@@ -301,31 +270,9 @@ export class Requester {
   // Not async: the common case (no timeout, no signal) returns the transport's promise untouched,
   // saving the extra promise hops of async wrappers on every request.
   private once(url: string, spec: RequestSpec, headers: Record<string, string>): Promise<TransportResponse> {
-    if (spec.signal === undefined && (spec.timeout ?? this.opts.timeout) === undefined) return this.exchange(url, spec, headers, undefined);
-    return this.guarded(url, spec, headers);
-  }
-
-  private async guarded(url: string, spec: RequestSpec, headers: Record<string, string>): Promise<TransportResponse> {
-    const caller = spec.signal;
     const ms = spec.timeout ?? this.opts.timeout;
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(caller?.reason);
-    caller?.addEventListener("abort", onAbort, { once: true });
-    const timer = ms === undefined ? undefined : setTimeout(() => controller.abort(new Timeout(ms)), ms);
-    try {
-      return await this.exchange(url, spec, headers, controller.signal);
-    } catch (err) {
-      if (controller.signal.aborted && controller.signal.reason instanceof Timeout) {
-        // A transport that cannot tell (fetch) counts as sent: a write is then never re-sent.
-        const sent = err instanceof TransportError ? err.sent : true;
-        const queued = err instanceof TransportError && err.code === "EQUEUED";
-        throw new TransportError("timed out", sent, queued ? "EQUEUED" : "ETIMEDOUT", controller.signal.reason);
-      }
-      throw err;
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      caller?.removeEventListener("abort", onAbort);
-    }
+    if (spec.signal === undefined && ms === undefined) return this.exchange(url, spec, headers, undefined);
+    return withDeadline(ms, spec.signal, (signal) => this.exchange(url, spec, headers, signal));
   }
 
   private exchange(url: string, spec: RequestSpec, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<TransportResponse> {

@@ -8,6 +8,7 @@ import { ProgrammingError } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
 import { Queryable } from "./queryable.js";
 import type { Requester, SessionLink } from "./request.js";
+import { sessionLink } from "./session-link.js";
 import type { StreamHost } from "./stream.js";
 import type { Transport } from "./transport.js";
 import { hide, inspectAs } from "./inspect.js";
@@ -39,15 +40,7 @@ export class Session extends Queryable {
   /** @internal Use `conn.session()`. */
   constructor(options: ResolvedOptions, requester: Requester, canceller: Canceller, pin: () => Transport, private readonly owner: SessionOwner) {
     super(options, requester, canceller);
-    const transport = pin();
-    const link: SessionLink = {
-      transport, server: undefined, lost: undefined,
-      rebind: () => {
-        void link.transport.close();
-        link.transport = pin();
-      },
-    };
-    this.sessionLink = link;
+    this.sessionLink = sessionLink(pin);
     hide(this, "sessionLink", "owner");
     inspectAs(this, "Session"); // util.inspect / console.log show what toJSON() shows
   }

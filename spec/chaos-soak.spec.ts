@@ -189,7 +189,7 @@ describe("Chaos soak: sessions, streams and timeouts under node faults (seeded)"
     console.log(`      soak: ${stored.size} writes stored, ${timedOut.length} timed out and killed, ${stops.length} node stops, ` +
       `errors ${JSON.stringify(Object.fromEntries(errors))}`);
     expect(unhandled.map(String), "unhandled rejections").to.deep.equal([]);
-    expect(problems, `seed ${SEED}`).to.deep.equal([]);
+    expect(problems, `seed ${SEED}: ${JSON.stringify(problems).slice(0, 2000)}`).to.deep.equal([]);
     expect(timedOut.length, "the schedule had timed-out statements").to.be.above(0);
     expect(stored.size, "the schedule stored writes").to.be.above(0);
   });

@@ -1,0 +1,56 @@
+/** Time in the request loop: the per-attempt deadline, the backoff between attempts. */
+import { TransportError } from "./transport.js";
+
+const MAX_BACKOFF = 120_000;
+
+/** The abort reason of an attempt whose deadline expired (told apart from the caller's own abort). */
+export class Timeout {
+  constructor(readonly ms: number) {}
+}
+
+/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The delay before retry number `n` (1-based): 0, f, 2f, 4f, … capped at 120 s. */
+export function backoffDelay(n: number, factor: number): number {
+  if (n <= 1 || factor <= 0) return 0;
+  return Math.min(factor * 2 ** (n - 2), MAX_BACKOFF);
+}
+
+/**
+ * Runs one exchange under the caller's signal and a deadline of `ms` (if any). An expiry rejects with a
+ * TransportError whose cause is a Timeout: `sent` as the transport said (a transport that cannot tell,
+ * fetch, counts as sent, so that a write is never re-sent), `EQUEUED` when it never left the queue.
+ */
+export async function withDeadline<T>(ms: number | undefined, caller: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(caller?.reason);
+  caller?.addEventListener("abort", onAbort, { once: true });
+  const timer = ms === undefined ? undefined : setTimeout(() => controller.abort(new Timeout(ms)), ms);
+  try {
+    return await run(controller.signal);
+  } catch (err) {
+    if (controller.signal.aborted && controller.signal.reason instanceof Timeout) {
+      const sent = err instanceof TransportError ? err.sent : true;
+      const queued = err instanceof TransportError && err.code === "EQUEUED";
+      throw new TransportError("timed out", sent, queued ? "EQUEUED" : "ETIMEDOUT", controller.signal.reason);
+    }
+    throw err;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    caller?.removeEventListener("abort", onAbort);
+  }
+}
