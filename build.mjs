@@ -27,7 +27,7 @@ function checkCoreIsPortable() {
 export const CORE = ["options", "resolve", "servers", "pool", "request", "deadline", "headers", "statements", "json", "json-exact",
   "result", "errors", "transport", "types", "inspect"];
 /** Files that may import only the core (and each other): the lite tier. */
-const LITE = ["lite", "entry/lite", "entry/lite-surface"];
+const LITE = ["lite", "entry/lite", "entry/lite-surface", "resolve-tls"];
 
 /** The imports (`import … from`, `export … from`, `import()`) of a lib/ file, as lib-relative names without `.js`. */
 export function localImports(file) {

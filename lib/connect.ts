@@ -3,6 +3,7 @@ import { Connection } from "./connection.js";
 import type { ConnectOptions, Platform, ResolvedOptions } from "./options.js";
 import { resolveConnectArgs } from "./resolve.js";
 import { featureOptions } from "./resolve-features.js";
+import { tlsOptions } from "./resolve-tls.js";
 import type { Transport } from "./transport.js";
 
 /** The signature of `connect()`. */
@@ -25,7 +26,7 @@ export interface ConnectFunction {
 /** Builds the `connect()` of an entry file from its platform description and transport factory. */
 export function createConnect(platform: Platform, makeTransport: (opts: ResolvedOptions) => Transport): ConnectFunction {
   return function connect(servers?: string | readonly string[] | ConnectOptions, options?: ConnectOptions): Connection {
-    const resolved = resolveConnectArgs(servers, options, platform, [featureOptions]);
+    const resolved = resolveConnectArgs(servers, options, platform, [tlsOptions, featureOptions]);
     return new Connection(resolved, makeTransport(resolved));
   };
 }

@@ -8,7 +8,7 @@
 import { InterfaceError, ProgrammingError } from "./errors.js";
 import { hide, inspectAs } from "./inspect.js";
 import { encodeBody } from "./json.js";
-import type { ConnectOptions, Platform, RequestOptions, ResolvedOptions } from "./options.js";
+import type { ConnectOptions, OptionLayer, Platform, RequestOptions, ResolvedOptions } from "./options.js";
 import { Requester, type Answer, type RequestSpec } from "./request.js";
 import { checkRequestOptions, resolveConnectArgs } from "./resolve.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
@@ -25,8 +25,7 @@ const LAYERS: Record<string, string> = {
 };
 
 /**
- * A runtime's platform as the lite entry sees it: the runtime's TLS and socket options (its layer, where
- * it has one), and the full entry's layers refused by name. Without a runtime platform (browsers,
+ * A runtime's platform as the lite entry sees it: the full entry's layers are refused by name. Without a runtime platform (browsers,
  * Workers, any fetch runtime) plain fetch has no TLS or socket options at all.
  */
 export function litePlatform(base?: Platform): Platform {
@@ -36,7 +35,6 @@ export function litePlatform(base?: Platform): Platform {
       : base === undefined ? "fetch offers no TLS or socket options here" : base.unsupported(option, o),
   };
   if (base?.readFile !== undefined) platform.readFile = base.readFile;
-  if (base?.options !== undefined) platform.options = base.options;
   return platform;
 }
 
@@ -167,10 +165,14 @@ export interface LiteConnectFunction {
   (servers?: string | readonly string[] | ConnectOptions, options?: ConnectOptions): LiteConnection;
 }
 
-/** Builds the lite `connect()` of an entry file from its platform and transport factory. */
-export function createLiteConnect(platform: Platform, makeTransport: (opts: ResolvedOptions) => Transport): LiteConnectFunction {
+/**
+ * Builds the lite `connect()` of an entry file from its platform and transport factory; a runtime whose
+ * transport has TLS and socket options passes their layer (resolve-tls.ts).
+ */
+export function createLiteConnect(platform: Platform, makeTransport: (opts: ResolvedOptions) => Transport,
+  layers: readonly OptionLayer[] = []): LiteConnectFunction {
   return function connect(servers?: string | readonly string[] | ConnectOptions, options?: ConnectOptions): LiteConnection {
-    const resolved = resolveConnectArgs(servers, options, platform);
+    const resolved = resolveConnectArgs(servers, options, platform, layers);
     return new LiteConnection(resolved, makeTransport(resolved));
   };
 }

@@ -223,6 +223,4 @@ export interface Platform {
   utf8Headers?: boolean;
   /** Why an option the user set cannot be honoured here, or undefined when it can. */
   unsupported(option: PlatformOption, options: ResolvedOptions): string | undefined;
-  /** The runtime's TLS and socket options (absent where its transport has none: every such option is refused). */
-  options?: OptionLayer;
 }

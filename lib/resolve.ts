@@ -128,10 +128,9 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     fail("connect() options must be an object");
   }
   const o = (optionsArg ?? {}) as Record<string, unknown>;
-  const all = platform.options === undefined ? layers : [platform.options, ...layers];
   for (const key of Object.keys(o)) {
     if (CORE_KEYS.includes(key) || LAYER_KEYS.includes(key)) continue;
-    const hint = PYTHON_NAMES[key] ?? all.map((l) => l.hint?.(key)).find((h) => h !== undefined);
+    const hint = PYTHON_NAMES[key] ?? layers.map((l) => l.hint?.(key)).find((h) => h !== undefined);
     fail(`Unknown option '${key}'${hint ? ` (did you mean '${hint}'?)` : ""}`);
   }
   if (serversArg !== undefined && o.servers !== undefined) fail("Give the servers either as the first argument or as the 'servers' option, not both");
@@ -196,9 +195,9 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     redactor: new Redactor([]),
     onQuery: undefined,
   };
-  for (const layer of all) layer.resolve(o, resolved, platform);
+  for (const layer of layers) layer.resolve(o, resolved, platform);
   for (const key of LAYER_KEYS) {
-    if (o[key] === undefined || o[key] === UNASKED[key] || all.some((l) => l.keys.includes(key))) continue;
+    if (o[key] === undefined || o[key] === UNASKED[key] || layers.some((l) => l.keys.includes(key))) continue;
     throw new NotSupportedError(`Option '${key}' is not supported on ${platform.name}: ${platform.unsupported(key as PlatformOption, resolved)}`);
   }
   const secrets = [password, jwtToken, resolved.keyFile, ...authorizationSecrets(headers.authorization)];

@@ -19,7 +19,6 @@ import type { Platform, ResolvedOptions } from "../options.js";
 import { FetchTransport, type FetchLike, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
 import { NodeTransport } from "./node.js";
 import { nodeSessions } from "./node-socket.js";
-import { tlsOptions } from "../resolve-tls.js";
 
 const TLS1_0 = 0x0301;
 const TLS1_2 = 0x0303;
@@ -85,7 +84,6 @@ class SessionTransport extends FetchTransport {
 }
 
 export const bunPlatform: Platform = {
-  options: tlsOptions,
   name: `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`,
   readFile: (path) => readFileSync(path, "utf8"),
   unsupported(option, o) {

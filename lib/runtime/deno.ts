@@ -17,7 +17,6 @@ import type { Platform, ResolvedOptions } from "../options.js";
 import { FetchTransport, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
 import { NodeTransport } from "./node.js";
 import { nodeSessions } from "./node-socket.js";
-import { tlsOptions } from "../resolve-tls.js";
 
 interface DenoHttpClient { close(): void }
 interface DenoApi {
@@ -28,7 +27,6 @@ interface DenoApi {
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
 
 export const denoPlatform: Platform = {
-  options: tlsOptions,
   name: `Deno ${Deno.version.deno}`,
   readFile: (path) => Deno.readTextFileSync(path),
   unsupported(option, o) {

@@ -17,7 +17,6 @@ import { nodeSessions } from "./node-socket.js";
 import { webStream } from "./node-stream.js";
 import type { Platform, TlsSocketOptions } from "../options.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
-import { tlsOptions } from "../resolve-tls.js";
 
 // Free sockets are closed after this idle time, before typical load-balancer idle timeouts
 // (AWS ALB 60 s, nginx 75 s, Azure 4 min) and like undici's default, so stale sockets are rare.
@@ -30,7 +29,6 @@ const CAN_TUNE_PROBES = major > 26 || (major === 26 && minor >= 4);
 
 /** Node: every option can be honoured, except keepalive interval/count before Node 26.4. */
 export const nodePlatform: Platform = {
-  options: tlsOptions,
   name: `Node.js ${process.versions.node}`,
   readFile: (path) => fsModule().readFileSync(path, "utf8"),
   unsupported(option, o) {
