@@ -3,7 +3,7 @@ import { InterfaceError, NotSupportedError } from "./errors.js";
 import type { Logger, OptionLayer, Platform, PlatformOption, RequestOptions, ResolvedOptions } from "./options.js";
 import { Redactor, parseServers } from "./servers.js";
 import type { FetchLike } from "./transport.js";
-import { Converter } from "./types.js";
+import type { Converter } from "./types.js";
 
 // Every option name of the full entry: a name outside it is a typo (InterfaceError), a name in it that no
 // layer of this entry resolves is an option this entry or runtime cannot honour (NotSupportedError).
@@ -148,7 +148,11 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     fail("An 'Authorization' header cannot be combined with 'username' or 'jwtToken'");
   }
   const converter = o.converter;
-  if (converter !== undefined && !(converter instanceof Converter)) fail("Option 'converter' must be a Converter (e.g. new DefaultTypeConverter())");
+  // By shape, not instanceof: the lite core must not ship the Converter classes an app does not use.
+  const c = converter as Partial<Converter> | null | undefined;
+  if (c !== undefined && (typeof c?.convert !== "function" || typeof c.affects !== "function")) {
+    fail("Option 'converter' must be a Converter (e.g. new DefaultTypeConverter())");
+  }
   const fetchImpl = o.fetch;
   if (fetchImpl !== undefined && typeof fetchImpl !== "function") fail("Option 'fetch' must be a function");
   const logger = o.logger;
