@@ -203,7 +203,7 @@ export type PlatformOption = "verifySslCert" | "caCert" | "certFile" | "keyFile"
  */
 export interface OptionLayer {
   /** The option names this layer resolves. */
-  readonly keys: readonly string[];
+  readonly keys: ReadonlyArray<keyof ConnectOptions>;
   /** Checks the layer's options (throwing InterfaceError or NotSupportedError) and writes them into `resolved`. */
   resolve(raw: Record<string, unknown>, resolved: ResolvedOptions, platform: Platform): void;
   /** A hint for an unknown option name (e.g. a Python client's name), shown with the error. */

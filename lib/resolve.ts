@@ -1,16 +1,25 @@
 /** ConnectOptions → ResolvedOptions: every check happens here, once, before any I/O. */
 import { InterfaceError, NotSupportedError } from "./errors.js";
-import type { Logger, OptionLayer, Platform, PlatformOption, RequestOptions, ResolvedOptions } from "./options.js";
+import type { ConnectOptions, Logger, OptionLayer, Platform, PlatformOption, RequestOptions, ResolvedOptions } from "./options.js";
 import { Redactor, parseServers } from "./servers.js";
 import type { FetchLike } from "./transport.js";
 import type { Converter } from "./types.js";
 
-// Every option name of the full entry: a name outside it is a typo (InterfaceError), a name in it that no
-// layer of this entry resolves is an option this entry or runtime cannot honour (NotSupportedError).
-const CORE_KEYS = ["servers", "retryOnTimeout", "username", "password", "jwtToken", "schema", "timeout", "backoffFactor",
-  "maxRetries", "retryInterval", "errorTrace", "int64", "numeric", "converter", "rowMode", "fetch", "headers", "logger"];
-const LAYER_KEYS = ["killOnAbort", "compress", "discover", "onQuery", "verifySslCert", "caCert", "certFile", "keyFile",
-  "sslRelaxMinimumVersion", "socketKeepalive", "socketTcpKeepidle", "socketTcpKeepintvl", "socketTcpKeepcnt", "poolSize"];
+// Every option of ConnectOptions, and who resolves it: the core ("core") or a layer over it ("layer"). A
+// name outside it is a typo (InterfaceError); a layer's option that no layer of this entry resolves is
+// one this entry or runtime cannot honour (NotSupportedError). Typed so that a new option must be listed.
+const OPTIONS: Record<keyof ConnectOptions, "core" | "layer"> = {
+  servers: "core", username: "core", password: "core", jwtToken: "core", schema: "core", timeout: "core",
+  backoffFactor: "core", maxRetries: "core", retryInterval: "core", errorTrace: "core", int64: "core", numeric: "core",
+  converter: "core", rowMode: "core", fetch: "core", headers: "core", logger: "core", retryOnTimeout: "core",
+  killOnAbort: "layer", compress: "layer", discover: "layer", onQuery: "layer", verifySslCert: "layer", caCert: "layer",
+  certFile: "layer", keyFile: "layer", sslRelaxMinimumVersion: "layer", socketKeepalive: "layer", socketTcpKeepidle: "layer",
+  socketTcpKeepintvl: "layer", socketTcpKeepcnt: "layer", poolSize: "layer",
+};
+/** @internal Every option name of ConnectOptions (for the conformance spec). */
+export const OPTION_NAMES: ReadonlyArray<keyof ConnectOptions> = /* @__PURE__ */ Object.keys(OPTIONS) as Array<keyof ConnectOptions>;
+/** @internal The options a layer resolves. */
+export const LAYER_OPTIONS: ReadonlyArray<keyof ConnectOptions> = /* @__PURE__ */ (Object.keys(OPTIONS) as Array<keyof ConnectOptions>).filter((k) => OPTIONS[k] === "layer");
 // The Python client's names of the core options (a layer hints at its own).
 const PYTHON_NAMES: Record<string, string> = {
   jwt_token: "jwtToken", backoff_factor: "backoffFactor", error_trace: "errorTrace", retry_interval: "retryInterval",
@@ -129,7 +138,7 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
   }
   const o = (optionsArg ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (CORE_KEYS.includes(key) || LAYER_KEYS.includes(key)) continue;
+    if (Object.hasOwn(OPTIONS, key)) continue;
     const hint = PYTHON_NAMES[key] ?? layers.map((l) => l.hint?.(key)).find((h) => h !== undefined);
     fail(`Unknown option '${key}'${hint ? ` (did you mean '${hint}'?)` : ""}`);
   }
@@ -200,7 +209,7 @@ export function resolveOptions(serversArg: unknown, optionsArg: unknown, platfor
     onQuery: undefined,
   };
   for (const layer of layers) layer.resolve(o, resolved, platform);
-  for (const key of LAYER_KEYS) {
+  for (const key of LAYER_OPTIONS) {
     if (o[key] === undefined || o[key] === UNASKED[key] || layers.some((l) => l.keys.includes(key))) continue;
     throw new NotSupportedError(`Option '${key}' is not supported on ${platform.name}: ${platform.unsupported(key as PlatformOption, resolved)}`);
   }
