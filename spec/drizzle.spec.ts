@@ -38,8 +38,8 @@ describe("Drizzle (cratedb-fetch/drizzle)", function () {
   });
 
   /**
-   * `d_users` made anew, holding Ada (id 1, created `at`) and, with `alan`, Alan (id 2, no dates) when asked: each
-   * test starts from the rows it names, not from what an earlier test left, so each passes alone (`--grep`).
+   * `d_users` made anew: empty, or holding the rows asked for (Ada: id 1, created and seen `at`; Alan: id 2, no
+   * dates). Each test starts from the rows it names, not from what an earlier test left, so each passes alone (`--grep`).
    */
   async function usersTable(rows: { ada?: true; alan?: true } = {}): Promise<void> {
     await conn.query("DROP TABLE IF EXISTS d_users");

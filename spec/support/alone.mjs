@@ -5,7 +5,8 @@
 //   node spec/support/alone.mjs --files kysely.spec.ts,drizzle.spec.ts
 //   node spec/support/alone.mjs --files cursor.spec.ts --grep "closes"   only tests whose full title matches
 //   options: --jobs N (default 1; each job has its own control server, so leak counts stay per test),
-//            --no-build (reuse dist/ and build/alone/ from the last run), --timeout S per test run (default 180)
+//            --no-build (reuse dist/ and build/alone/ from the last run, which must have built the same files),
+//            --timeout S per test run (default 180)
 //
 // It builds once (dist/ as spec/run.mjs does, the chosen specs for the node lane into build/alone/spec), lists
 // each file's tests with mocha --dry-run, then runs each test alone in the node lane: mocha with the lane's
@@ -14,7 +15,7 @@
 // `N alone passed, M failed`. Not part of `npm test`: a tool for engineers.
 import { build } from "esbuild";
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildLibrary } from "../../build.mjs";
 import { mochaArgs, proxyLaneOnly, root } from "../runtimes/bundle.mjs";
@@ -51,6 +52,11 @@ if (!argv.includes("--no-build")) {
     entryPoints: [join(root, "spec/support/control-server.ts")], outfile: join(out, "control-server.mjs"),
     bundle: true, format: "esm", platform: "node", target: "es2022", external: ["node:*"], logLevel: "warning",
   });
+}
+const notBuilt = [...files.filter((f) => !existsSync(built(f))), ...(existsSync(join(out, "control-server.mjs")) ? [] : ["the control server"])];
+if (notBuilt.length) {
+  console.error(`alone: not built in build/alone/ (run once without --no-build): ${notBuilt.join(", ")}`);
+  process.exit(2);
 }
 rmSync(logs, { recursive: true, force: true });
 mkdirSync(logs, { recursive: true });
