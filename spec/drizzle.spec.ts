@@ -31,13 +31,24 @@ describe("Drizzle (cratedb-fetch/drizzle)", function () {
     server = await startSqlServer();
     conn = connect(server.url, { username: "crate" });
     db = drizzle(conn);
-    await conn.query(`CREATE TABLE d_users (id INT PRIMARY KEY, name TEXT NOT NULL, created_at TIMESTAMP WITH TIME ZONE,
-      seen TIMESTAMP WITHOUT TIME ZONE, seen_text TIMESTAMP WITHOUT TIME ZONE)`);
   });
   after(async () => {
     await conn?.close();
     await server?.close();
   });
+
+  /**
+   * `d_users` made anew: empty, or holding the rows asked for (Ada: id 1, created and seen `at`; Alan: id 2, no
+   * dates). Each test starts from the rows it names, not from what an earlier test left, so each passes alone (`--grep`).
+   */
+  async function usersTable(rows: { ada?: true; alan?: true } = {}): Promise<void> {
+    await conn.query("DROP TABLE IF EXISTS d_users");
+    await conn.query(`CREATE TABLE d_users (id INT PRIMARY KEY, name TEXT NOT NULL, created_at TIMESTAMP WITH TIME ZONE,
+      seen TIMESTAMP WITHOUT TIME ZONE, seen_text TIMESTAMP WITHOUT TIME ZONE)`);
+    if (rows.ada) await conn.query("INSERT INTO d_users (id, name, created_at, seen) VALUES (?, ?, ?, ?)", [1, "Ada", at, at]);
+    if (rows.alan) await conn.query("INSERT INTO d_users (id, name) VALUES (?, ?)", [2, "Alan"]);
+    await conn.query("REFRESH TABLE d_users");
+  }
 
   it("runs against the drizzle-orm its lane names", () => {
     // The lowest-peers lane names the version it resolved drizzle-orm to; other lanes run the devDependency.
@@ -47,6 +58,7 @@ describe("Drizzle (cratedb-fetch/drizzle)", function () {
   });
 
   it("inserts and selects with a pgTable schema; timestamps come back as Date (and as text in string mode)", async () => {
+    await usersTable();
     await db.insert(users).values([
       { id: 1, name: "Ada", createdAt: at, seen: at, seenText: "2024-02-29 12:34:56.789" },
       { id: 2, name: "Alan", createdAt: null, seen: null, seenText: null },
@@ -64,6 +76,7 @@ describe("Drizzle (cratedb-fetch/drizzle)", function () {
   });
 
   it("updates and deletes (with returning) and runs raw sql as objects", async () => {
+    await usersTable({ ada: true, alan: true });
     const updated = await db.update(users).set({ name: "Ada L." }).where(eq(users.id, 1)).returning({ id: users.id, name: users.name });
     expect(updated).to.deep.equal([{ id: 1, name: "Ada L." }]);
     await db.delete(users).where(eq(users.id, 2));
@@ -73,6 +86,7 @@ describe("Drizzle (cratedb-fetch/drizzle)", function () {
   });
 
   it("reports affected rows as rowCount on insert, update and delete without returning (and db.execute)", async () => {
+    await usersTable();
     const ins = await db.insert(users).values([{ id: 20, name: "x" }, { id: 21, name: "y" }, { id: 22, name: "z" }]);
     expect(ins.rowCount).to.equal(3);
     expect(ins).to.deep.equal([]);
@@ -93,12 +107,14 @@ describe("Drizzle (cratedb-fetch/drizzle)", function () {
   });
 
   it("works through drizzle-orm/pg-proxy with createDrizzleCallback", async () => {
+    await usersTable({ ada: true });
     const proxied = pgProxy(createDrizzleCallback(conn, { timeout: 10_000 }));
     const rows = await proxied.select({ id: users.id }).from(users);
     expect(rows).to.deep.equal([{ id: 1 }]);
   });
 
   it("throws errors as cratedb-fetch classes, never an empty result", async () => {
+    await usersTable({ ada: true });
     // Drizzle wraps driver errors in its DrizzleQueryError ("Failed query: …"); ours is the cause.
     const dup = await expectReject<Error>(db.insert(users).values({ id: 1, name: "dup" }), Error, /Failed query/);
     expect(dup.cause).to.be.instanceOf(IntegrityError);

@@ -10,6 +10,9 @@ const suffix = Math.random().toString(36).slice(2, 8);
 const table = `itest_${suffix}`;
 const schema = `itest_schema_${suffix}`;
 const BIG = 2n ** 53n + 1n; // 9007199254740993: not a JS number
+const CREATE_TABLE = `CREATE TABLE ${table} (id INT PRIMARY KEY, name TEXT, big BIGINT, score DOUBLE, ok BOOLEAN,
+    ts TIMESTAMP WITH TIME ZONE, tags ARRAY(TEXT), attrs OBJECT(DYNAMIC))
+  CLUSTERED INTO 1 SHARDS WITH (number_of_replicas = 0)`;
 
 describe(`Integration: real SQL (${realUrl ? "CRATEDB_URL" : "embedded PGlite server"})`, function () {
   let server: SqlServerHandle | undefined;
@@ -45,18 +48,28 @@ describe(`Integration: real SQL (${realUrl ? "CRATEDB_URL" : "embedded PGlite se
     await server?.close();
   });
 
+  /**
+   * The test table made anew, holding `rows` ([id, name, score]): each test that reads or writes it starts from
+   * the rows it names, not from what an earlier test left, so each passes alone (`--grep`) as in order.
+   */
+  async function freshTable(rows: Array<[number, string, number | null]> = []): Promise<void> {
+    await conn.query(`DROP TABLE IF EXISTS ${table}`);
+    await conn.query(CREATE_TABLE);
+    if (rows.length === 0) return;
+    await conn.query(`INSERT INTO ${table} (id, name, score) VALUES ${rows.map(() => "(?, ?, ?)").join(", ")}`, rows.flat());
+    await conn.query(`REFRESH TABLE ${table}`);
+  }
+
   it("creates a table with CrateDB column types and clauses", async () => {
-    const res = await conn.query(
-      `CREATE TABLE ${table} (id INT PRIMARY KEY, name TEXT, big BIGINT, score DOUBLE, ok BOOLEAN,
-         ts TIMESTAMP WITH TIME ZONE, tags ARRAY(TEXT), attrs OBJECT(DYNAMIC))
-       CLUSTERED INTO 1 SHARDS WITH (number_of_replicas = 0)`,
-    );
+    await conn.query(`DROP TABLE IF EXISTS ${table}`);
+    const res = await conn.query(CREATE_TABLE);
     expect(res.cols).to.deep.equal([]);
     expect(res.rows).to.deep.equal([]);
     expect(res.rowcount).to.equal(1);
   });
 
   it("inserts with parameters of each type and reads them back exactly", async () => {
+    await freshTable();
     const ts = new Date(Date.UTC(2024, 1, 29, 12, 34, 56, 789));
     const ins = await conn.query(`INSERT INTO ${table} (id, name, big, score, ok, ts, tags, attrs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       [1, "one", BIG, 1.5, true, ts, ["a", "b"], { k: "v", n: 1 }]);
@@ -80,6 +93,7 @@ describe(`Integration: real SQL (${realUrl ? "CRATEDB_URL" : "embedded PGlite se
   });
 
   it("bulk-inserts, and a duplicate key fails only its item (normalised into `failed`)", async () => {
+    await freshTable([[1, "one", 1.5]]);
     const res = await conn.bulk(`INSERT INTO ${table} (id, name) VALUES (?, ?)`, [[2, "two"], [1, "dup"], [3, "three"]]);
     expect(res.results.map((r) => r.rowcount)).to.deep.equal([1, -2, 1]);
     expect(res.rowcount).to.equal(2);
@@ -93,6 +107,7 @@ describe(`Integration: real SQL (${realUrl ? "CRATEDB_URL" : "embedded PGlite se
   });
 
   it("runs real SQL: aggregates, WHERE with parameters, UPDATE and DELETE row counts", async () => {
+    await freshTable([[1, "one", 1.5], [2, "two", null], [3, "three", null]]);
     const agg = await conn.query(`SELECT count(*), max(id) FROM ${table} WHERE id > ?`, [1]);
     expect(agg.cols).to.deep.equal(["count(*)", "max(id)"]);
     expect(agg.colTypes).to.deep.equal([10, 9]);
@@ -116,6 +131,7 @@ describe(`Integration: real SQL (${realUrl ? "CRATEDB_URL" : "embedded PGlite se
   });
 
   it("turns a duplicate primary key into an IntegrityError (4091)", async () => {
+    await freshTable([[1, "one", 1.5]]);
     const err = await expectReject<IntegrityError>(conn.query(`INSERT INTO ${table} (id, name) VALUES (?, ?)`, [1, "again"]), IntegrityError,
       /DuplicateKeyException\[A document with the same primary key exists already\]/);
     expect(err.code).to.equal(4091);

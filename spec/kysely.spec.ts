@@ -44,11 +44,25 @@ describe("Kysely dialect (cratedb-fetch/kysely)", function () {
     await server?.close();
   });
 
+  /**
+   * A fresh `person` table (the schema the Migrator test builds) holding `rows`: every test that uses the table
+   * starts from this, not from rows an earlier test left, so each passes alone (`--grep`) as in order.
+   */
+  async function personTable(rows: Person[] = []): Promise<void> {
+    await sql`DROP TABLE IF EXISTS person`.execute(db);
+    await sql`CREATE TABLE person (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER)`.execute(db);
+    if (rows.length === 0) return;
+    await db.insertInto("person").values(rows).execute();
+    await sql`REFRESH TABLE person`.execute(db);
+  }
+
   it("runs against the Kysely version its lane names (0.28: Migrator exported from \"kysely\"; 0.29: from \"kysely/migration\" only)", () => {
     expect(Object.keys(kyselyRoot).includes("Migrator")).to.equal(kysely028);
   });
 
   it("runs a Migrator without transactions or advisory locks: create table, then add a column", async () => {
+    // From no table at all, whatever ran before: the migrations create `person`, the Migrator its own table.
+    for (const t of ["person", "kysely_migration", "kysely_migration_lock"]) await sql`DROP TABLE IF EXISTS ${sql.table(t)}`.execute(db);
     const migrations: Record<string, Migration> = {
       "001_person": {
         async up(k) {
@@ -83,6 +97,7 @@ describe("Kysely dialect (cratedb-fetch/kysely)", function () {
   });
 
   it("inserts, selects, updates and deletes, with numAffectedRows from rowcount", async () => {
+    await personTable();
     const ins = await db.insertInto("person").values([{ id: 1, name: "Ada", age: 36 }, { id: 2, name: "Alan", age: 41 }, { id: 3, name: "Grace", age: null }]).executeTakeFirst();
     expect(ins.numInsertedOrUpdatedRows).to.equal(3n);
     await sql`REFRESH TABLE person`.execute(db);
@@ -98,6 +113,7 @@ describe("Kysely dialect (cratedb-fetch/kysely)", function () {
   });
 
   it("returns rows from INSERT … RETURNING and raw sql", async () => {
+    await personTable();
     const back = await db.insertInto("person").values({ id: 10, name: "Linus", age: 1 }).returning(["id", "name"]).execute();
     expect(back).to.deep.equal([{ id: 10, name: "Linus" }]);
     const raw = await sql<{ n: number }>`SELECT ${5}::int AS n`.execute(db);
@@ -107,16 +123,19 @@ describe("Kysely dialect (cratedb-fetch/kysely)", function () {
   });
 
   it("throws the mapped error classes", async () => {
+    await personTable([{ id: 1, name: "Ada", age: 36 }]);
     await expectReject(db.insertInto("person").values({ id: 1, name: "dup", age: null }).execute(), IntegrityError);
     await expectReject(sql`SELECT * FROM no_such_table_k`.execute(db), ProgrammingError, /no_such_table_k/);
   });
 
   it("refuses transactions with NotSupportedError", async () => {
+    await personTable(); // so the refusal, not a missing table, is what fails
     await expectReject(db.transaction().execute(async (trx) => trx.selectFrom("person").selectAll().execute()), NotSupportedError, /no transactions/);
   });
 
   it("passes Kysely's abort signal to query()", async function () {
     if (kysely028) notApplicable(this, "Kysely 0.28 has no execute({ signal }) (0.29 added it; 0.29 needs Node >= 22)");
+    await personTable();
     const seen: Array<AbortSignal | undefined> = [];
     const spy = { query: ((stmt, args, opts) => (seen.push(opts?.signal), conn.query(stmt, args, opts))) as Connection["query"] };
     const spied = new Kysely<DB>({ dialect: new CrateDBDialect({ connection: spy }) });
@@ -180,6 +199,7 @@ describe("Kysely dialect (cratedb-fetch/kysely)", function () {
   });
 
   it("stream() reads through a server-side cursor in chunks (NotSupportedError where sessions are not)", async function () {
+    await personTable([{ id: 1, name: "Ada", age: 37 }, { id: 2, name: "Alan", age: 37 }, { id: 3, name: "Grace", age: null }]);
     if (!sessionsHere) {
       const it = db.selectFrom("person").selectAll().stream(10)[Symbol.asyncIterator]();
       await expectReject(it.next(), NotSupportedError, /browser/);

@@ -111,6 +111,7 @@ describe("sql tagged template: real SQL (embedded PGlite server)", function () {
 
   it("creates, inserts, selects and updates with typed rows", async () => {
     const t = conn.sql.id(table);
+    await conn.sql`DROP TABLE IF EXISTS ${t}`;
     await conn.sql`CREATE TABLE ${t} (id INT PRIMARY KEY, name TEXT, tags ARRAY(TEXT))`;
     const ins = await conn.sql`INSERT INTO ${t} (id, name, tags) VALUES (${1}, ${"one"}, ${["a", "b"]}), (${2}, ${"two"}, ${[]})`;
     expect(ins.rowcount).to.equal(2);
@@ -125,6 +126,7 @@ describe("sql tagged template: real SQL (embedded PGlite server)", function () {
   });
 
   it("keeps hostile text a value", async () => {
+    await conn.sql`CREATE TABLE IF NOT EXISTS ${conn.sql.id(table)} (id INT PRIMARY KEY, name TEXT, tags ARRAY(TEXT))`;
     const evil = `x'); DROP TABLE ${table}; --`;
     const res = await conn.sql`SELECT count(*) FROM ${conn.sql.id(table)} WHERE name = ${evil}`;
     expect(res.rows).to.deep.equal([[0]]);
