@@ -13,7 +13,23 @@ export class RawNumber {
   }
 }
 
-import type { Numbers, Parsed } from "./json.js";
+/**
+ * How the numbers of a parsed body read: JSON.parse's own numbers, or the exact parser's literals
+ * (this module, loaded only when a body needs it).
+ */
+export interface Numbers {
+  /** The literal text of a number value; undefined when `v` is not a number. */
+  text(v: unknown): string | undefined;
+  /** `v` (in place where possible) with exact-parser leftovers turned back into ordinary JSON numbers. */
+  plain(v: unknown): unknown;
+}
+
+/** A parsed body and how its numbers read; `exact` when the exact parser produced it. */
+export interface Parsed {
+  value: unknown;
+  numbers: Numbers;
+  exact: boolean;
+}
 
 const MAX_SAFE_DIGITS = 15;
 

@@ -1,6 +1,9 @@
 /** Parameter encoding (bigint, Date) and response decoding (exact int64 / numeric). */
 import { DataError, InterfaceError } from "./errors.js";
+import type { Numbers, Parsed } from "./json-exact.js";
 import type { ColType } from "./types.js";
+
+export type { Numbers, Parsed };
 
 const BIGINT_TAG = `\u0000cratedb-fetch-bigint-${/* @__PURE__ */ Math.random().toString(36).slice(2)}:`;
 const BIGINT_RE = /* @__PURE__ */ new RegExp(`"${/* @__PURE__ */ BIGINT_TAG.replace(/\u0000/g, "\\\\u0000")}(-?\\d+)"`, "g");
@@ -125,26 +128,8 @@ export interface DecodeOptions {
   numeric: "number" | "string";
 }
 
-/**
- * How the numbers of a parsed body read: JSON.parse's own numbers, or the exact parser's literals
- * (json-exact.ts, loaded only when a body needs it).
- */
-export interface Numbers {
-  /** The literal text of a number value; undefined when `v` is not a number. */
-  text(v: unknown): string | undefined;
-  /** `v` (in place where possible) with exact-parser leftovers turned back into ordinary JSON numbers. */
-  plain(v: unknown): unknown;
-}
-
 /** JSON.parse's numbers: exact already for every value a caller will see. */
 export const PLAIN: Numbers = { text: (v) => (typeof v === "number" ? String(v) : undefined), plain: (v) => v };
-
-/** A parsed body and how its numbers read; `exact` when the exact parser produced it. */
-export interface Parsed {
-  value: unknown;
-  numbers: Numbers;
-  exact: boolean;
-}
 
 /**
  * Parses a response body. JSON.parse first (fast, and exact for every value that is not a BIGINT
