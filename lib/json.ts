@@ -242,7 +242,7 @@ export function decodeRows(rows: unknown[][], cols: readonly string[], types: re
   }
 }
 
-export function innermost(t: ColType): number {
+function innermost(t: ColType): number {
   let cur: ColType = t;
   while (Array.isArray(cur)) cur = cur[1];
   return cur;
