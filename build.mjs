@@ -114,19 +114,38 @@ export async function buildLibrary({ types = true } = {}) {
   checkCoreIsPortable();
   checkCoreImportsNoFeature();
   rmSync(join(root, "dist"), { recursive: true, force: true });
-  await Promise.all([...entries.flatMap((e) => e.formats.map((format) => build({
-    entryPoints: [join(root, "lib/entry", `${e.name}.ts`)],
-    outfile: join(root, "dist", `${e.name}.${format === "cjs" ? "cjs" : "js"}`),
+  // ESM: one splitting build per platform group, so that the entries of a group share chunks and every
+  // `import()` of a feature layer (cursor internals, streams, blobs, cancellation, discovery, tracing)
+  // is a chunk of its own that is loaded on first use. CJS: one file per entry (import() inlined).
+  const esm = [...new Set(entries.map((e) => e.platform))]
+    .map((platform) => [platform, entries.filter((e) => e.platform === platform && e.formats.includes("esm"))]);
+  const cjs = entries.filter((e) => e.formats.includes("cjs"));
+  await Promise.all([...esm.map(([platform, group]) => build({
+    entryPoints: Object.fromEntries(group.map((e) => [e.name, join(root, "lib/entry", `${e.name}.ts`)])),
+    outdir: join(root, "dist"),
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
     bundle: true,
-    format,
+    format: "esm",
+    platform,
+    target: "es2022",
+    external: ["node:*", "cloudflare:*"],
+    sourcemap: true,
+    legalComments: "none",
+    logLevel: "warning",
+  })), ...cjs.map((e) => build({
+    entryPoints: [join(root, "lib/entry", `${e.name}.ts`)],
+    outfile: join(root, "dist", `${e.name}.cjs`),
+    bundle: true,
+    format: "cjs",
     platform: e.platform,
     target: "es2022",
     external: ["node:*", "cloudflare:*"],
     sourcemap: true,
     legalComments: "none",
     logLevel: "warning",
-    plugins: format === "cjs" ? [cjsBuiltin] : [],
-  }))), ...subpaths.flatMap((name) => ["esm", "cjs"].map((format) => build({
+    plugins: [cjsBuiltin],
+  })), ...subpaths.flatMap((name) => ["esm", "cjs"].map((format) => build({
     entryPoints: [join(root, "lib", `${name}.ts`)],
     outfile: join(root, "dist", `${name}.${format === "cjs" ? "cjs" : "js"}`),
     bundle: true, format, platform: "neutral", target: "es2022", external: peers, plugins: [coreAsPackage(name)],
