@@ -4,7 +4,7 @@
  * first operation.
  */
 import type { Connection } from "./connection.js";
-import { BlobLocationNotFoundError, ConnectionError, DigestNotFoundError, InterfaceError, ProgrammingError, errorFromResponse } from "./errors.js";
+import type { Kit } from "./kit.js";
 import type { Answer, RequestSpec } from "./request.js";
 
 const DIGEST = /^[0-9a-f]{40}$/;
@@ -17,19 +17,19 @@ function toHex(buf: ArrayBuffer): string {
   return out;
 }
 
-async function toBytes(data: Uint8Array | ArrayBuffer | Blob | string): Promise<Uint8Array> {
+async function toBytes(kit: Kit, data: Uint8Array | ArrayBuffer | Blob | string): Promise<Uint8Array> {
   if (typeof data === "string") return encoder.encode(data);
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (typeof Blob !== "undefined" && data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
-  throw new InterfaceError("Blob data must be a Uint8Array, ArrayBuffer, Blob or string");
+  throw new kit.InterfaceError("Blob data must be a Uint8Array, ArrayBuffer, Blob or string");
 }
 
 /** The SHA-1 hex digest of some bytes (`crypto.subtle`; browsers need a secure context). */
-export async function sha1Hex(bytes: Uint8Array): Promise<string> {
+export async function sha1Hex(kit: Kit, bytes: Uint8Array): Promise<string> {
   const subtle = globalThis.crypto?.subtle;
   if (subtle === undefined) {
-    throw new InterfaceError("crypto.subtle is not available (browsers only offer it in secure contexts: https:// or localhost): pass the digest to put()");
+    throw new kit.InterfaceError("crypto.subtle is not available (browsers only offer it in secure contexts: https:// or localhost): pass the digest to put()");
   }
   return toHex(await subtle.digest("SHA-1", bytes as BufferSource));
 }
@@ -38,11 +38,12 @@ export async function sha1Hex(bytes: Uint8Array): Promise<string> {
 export interface BlobTable {
   readonly name: string;
   readonly connection: Connection;
+  readonly kit: Kit;
 }
 
 function send(t: BlobTable, method: string, digest: string, body?: Uint8Array, stream = false): Promise<Answer> {
-  if (t.connection.closed) throw new ProgrammingError("Connection closed");
-  if (typeof digest !== "string" || !DIGEST.test(digest)) throw new InterfaceError(`Invalid blob digest '${String(digest)}': 40 lower-case hex characters expected`);
+  if (t.connection.closed) throw new t.kit.ProgrammingError("Connection closed");
+  if (typeof digest !== "string" || !DIGEST.test(digest)) throw new t.kit.InterfaceError(`Invalid blob digest '${String(digest)}': 40 lower-case hex characters expected`);
   const spec: RequestSpec = {
     method, path: `/_blobs/${encodeURIComponent(t.name)}/${digest}`, headers: {},
     retrySafe: method === "GET" || method === "HEAD", schema: false,
@@ -52,20 +53,20 @@ function send(t: BlobTable, method: string, digest: string, body?: Uint8Array, s
   return t.connection.requests.send(spec);
 }
 
-function fail(answer: Answer): never {
-  throw errorFromResponse(answer.status, answer.statusText, answer.redact(decoder.decode(answer.body)), answer.server);
+function fail(t: BlobTable, answer: Answer): never {
+  throw t.kit.errorFromResponse(answer.status, answer.statusText, answer.redact(decoder.decode(answer.body)), answer.server);
 }
 
 /** See `BlobContainer.put`. */
 export async function put(t: BlobTable, data: Uint8Array | ArrayBuffer | Blob | string, digest?: string): Promise<string | boolean> {
-  const bytes = await toBytes(data);
-  const d = digest ?? (await sha1Hex(bytes));
+  const bytes = await toBytes(t.kit, data);
+  const d = digest ?? (await sha1Hex(t.kit, bytes));
   const answer = await send(t, "PUT", d, bytes);
   let created: boolean;
   if (answer.status === 201) created = true;
   else if (answer.status === 409) created = false;
-  else if (answer.status === 400 || answer.status === 404) throw new BlobLocationNotFoundError(t.name, d, { status: answer.status, server: answer.server });
-  else if (answer.status >= 400) fail(answer);
+  else if (answer.status === 400 || answer.status === 404) throw new t.kit.BlobLocationNotFoundError(t.name, d, { status: answer.status, server: answer.server });
+  else if (answer.status >= 400) fail(t, answer);
   else created = false;
   return digest === undefined ? d : created;
 }
@@ -73,8 +74,8 @@ export async function put(t: BlobTable, data: Uint8Array | ArrayBuffer | Blob | 
 /** See `BlobContainer.get`. */
 export async function get(t: BlobTable, digest: string): Promise<Uint8Array> {
   const answer = await send(t, "GET", digest);
-  if (answer.status === 404) throw new DigestNotFoundError(t.name, digest, { status: 404, server: answer.server });
-  if (answer.status >= 400) fail(answer);
+  if (answer.status === 404) throw new t.kit.DigestNotFoundError(t.name, digest, { status: 404, server: answer.server });
+  if (answer.status >= 400) fail(t, answer);
   return answer.body;
 }
 
@@ -82,10 +83,10 @@ export async function get(t: BlobTable, digest: string): Promise<Uint8Array> {
 export async function stream(t: BlobTable, digest: string): Promise<ReadableStream<Uint8Array>> {
   const answer = await send(t, "GET", digest, undefined, true);
   const body = answer.stream;
-  if (answer.status === 200 && body !== undefined) return typedStream(body, answer, t.name, digest);
+  if (answer.status === 200 && body !== undefined) return typedStream(t.kit, body, answer, t.name, digest);
   const text = body === undefined ? answer.body : new Uint8Array(await new Response(body).arrayBuffer());
-  if (answer.status === 404) throw new DigestNotFoundError(t.name, digest, { status: 404, server: answer.server });
-  if (answer.status >= 400) fail({ ...answer, body: text });
+  if (answer.status === 404) throw new t.kit.DigestNotFoundError(t.name, digest, { status: 404, server: answer.server });
+  if (answer.status >= 400) fail(t, { ...answer, body: text });
   return new Blob([text as BlobPart]).stream();
 }
 
@@ -94,7 +95,7 @@ export async function exists(t: BlobTable, digest: string): Promise<boolean> {
   const answer = await send(t, "HEAD", digest);
   if (answer.status === 200) return true;
   if (answer.status === 404) return false;
-  if (answer.status >= 400) fail(answer);
+  if (answer.status >= 400) fail(t, answer);
   return false;
 }
 
@@ -103,7 +104,7 @@ export async function remove(t: BlobTable, digest: string): Promise<boolean> {
   const answer = await send(t, "DELETE", digest);
   if (answer.status === 204) return true;
   if (answer.status === 404) return false;
-  if (answer.status >= 400) fail(answer);
+  if (answer.status >= 400) fail(t, answer);
   return false;
 }
 
@@ -112,14 +113,14 @@ export async function remove(t: BlobTable, digest: string): Promise<boolean> {
  * stream with a `ConnectionError` on every runtime, instead of each platform's own error ("terminated",
  * "network error", ECONNRESET…). No read-ahead of its own: the transport's stream already has one.
  */
-function typedStream(body: ReadableStream<Uint8Array>, answer: Answer, table: string, digest: string): ReadableStream<Uint8Array> {
+function typedStream(kit: Kit, body: ReadableStream<Uint8Array>, answer: Answer, table: string, digest: string): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   const length = answer.header("content-length");
   const encoded = (answer.header("content-encoding") ?? "identity") !== "identity"; // Content-Length counts encoded bytes
   const expected = encoded || length === null || !/^\d+$/.test(length) ? undefined : Number(length);
   let received = 0;
-  const brokenOff = (why: string, cause?: unknown): ConnectionError =>
-    new ConnectionError(
+  const brokenOff = (why: string, cause?: unknown): Error =>
+    new kit.ConnectionError(
       `Blob download of ${table}/${digest} from ${answer.server} broke off after ${received}${expected === undefined ? "" : ` of ${expected}`} bytes: ${answer.redact(why)}`,
       { server: answer.server, ...(cause === undefined ? {} : { cause }) },
     );

@@ -6,6 +6,7 @@ import type { BlobTable } from "./blob-ops.js";
 import type { Connection } from "./connection.js";
 import { InterfaceError } from "./errors.js";
 import { hide, inspectAs } from "./inspect.js";
+import { kit } from "./kit.js";
 import { lazy } from "./lazy.js";
 
 const ops = /* @__PURE__ */ lazy(() => import("./blob-ops.js"));
@@ -31,7 +32,7 @@ export class BlobContainer {
   }
 
   private table(): BlobTable {
-    return { name: this.name, connection: this.connection };
+    return { name: this.name, connection: this.connection, kit };
   }
 
   /**

@@ -6,9 +6,8 @@
  * it never delays the caller's rejection, and its outcome is logged at debug level. Loaded (a chunk of its
  * own) the first time a statement is sent that may need a kill.
  */
-import { ConnectionError } from "./errors.js";
+import type { Kit } from "./kit.js";
 import type { Logger } from "./options.js";
-import { readJson } from "./result.js";
 import type { Answer, Requester, RequestSpec } from "./request.js";
 import type { ServerEntry } from "./servers.js";
 import { uuid } from "./uuid.js";
@@ -18,6 +17,7 @@ import { uuid } from "./uuid.js";
  * connection that never kills holds none, and `close()` waits only for kills that were started.
  */
 export interface Kills {
+  readonly kit: Kit;
   readonly requester: Requester;
   readonly logger: Logger;
   readonly redact: (text: string) => string;
@@ -25,7 +25,7 @@ export interface Kills {
 }
 
 function cancellerOf(kills: Kills): Canceller {
-  return (kills.canceller ??= new Canceller(kills.requester, kills.logger, kills.redact));
+  return (kills.canceller ??= new Canceller(kills.kit, kills.requester, kills.logger, kills.redact));
 }
 
 /**
@@ -64,7 +64,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class Canceller {
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly requester: Requester, private readonly logger: Logger,
+  constructor(private readonly kit: Kit, private readonly requester: Requester, private readonly logger: Logger,
     private readonly redact: (text: string) => string) {}
 
   /** Starts killing the statement marked `id` (ask `server` first when known). Never rejects. */
@@ -91,7 +91,7 @@ export class Canceller {
       } catch (err) {
         // A 503, a reset, a hang on the node: look again. Anything else (the connection closed, a refused
         // lookup) will not get better.
-        if (!(err instanceof ConnectionError)) throw err;
+        if (!(err instanceof this.kit.ConnectionError)) throw err;
         failure = err;
         continue;
       }
@@ -110,7 +110,7 @@ export class Canceller {
       retrySafe: read, schema: true, timeout: KILL_TIMEOUT,
     };
     if (server !== undefined) spec.pinned = server;
-    const { body } = await readJson(await this.requester.send(spec), { int64: "string", numeric: "string" });
+    const { body } = await this.kit.readJson(await this.requester.send(spec), { int64: "string", numeric: "string" });
     const rows = Array.isArray(body.rows) ? (body.rows as unknown[][]) : [];
     return rows.map((r) => String(r[0]));
   }

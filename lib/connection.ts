@@ -2,6 +2,7 @@
 import { BlobContainer } from "./blob.js";
 import type { Discovery } from "./discover.js";
 import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js";
+import { kit } from "./kit.js";
 import { lazy } from "./lazy.js";
 import type { Logger, RequestOptions, ResolvedOptions } from "./options.js";
 import { checkRequestOptions, Queryable } from "./queryable.js";
@@ -52,7 +53,7 @@ function discoverySource(options: ResolvedOptions, intervalMs: number): ServerSo
     let stopped = false;
     const create = (m: typeof import("./discover.js")): void => {
       if (stopped) return;
-      real = new m.Discovery(requester, options, intervalMs);
+      real = new m.Discovery(kit, requester, options, intervalMs);
       if (started) real.start();
     };
     if (discovery.now !== undefined) create(discovery.now);
@@ -110,7 +111,7 @@ export class Connection extends Queryable {
     // Discovery is a layer: the request loop only sees a server source.
     const requester = new Requester(options, transport, discover === undefined ? undefined : discoverySource(options, discover.intervalMs));
     // The canceller is made on the first kill (cancel.ts), shared with the sessions.
-    super(options, requester, { requester, logger: options.logger, redact: (text) => options.redactor.redact(text) });
+    super(options, requester, { kit, requester, logger: options.logger, redact: (text) => options.redactor.redact(text) });
     this.transport = transport;
     this.logging = logging;
     hide(this, "transport", "sessions", "logging");
