@@ -6,9 +6,7 @@ import { kit } from "./kit.js";
 import { lazy } from "./lazy.js";
 import type { Logger, RequestOptions, ResolvedOptions } from "./options.js";
 import { checkRequestOptions, Queryable } from "./queryable.js";
-import { Requester, type RequestSpec, type ServerSource, type ServerSourceFactory } from "./request.js";
-import { readJson } from "./result.js";
-import { parseServer, type ServerEntry } from "./servers.js";
+import { Requester, type ServerSource, type ServerSourceFactory } from "./request.js";
 import { Session } from "./session.js";
 import type { StreamHost } from "./stream.js";
 import type { Transport } from "./transport.js";
@@ -37,9 +35,8 @@ function quietAfterClose(logger: Logger, gate: { on: boolean }): Logger {
   return quiet;
 }
 
-const ROOT_HEADERS: Record<string, string> = { accept: "application/json" };
-
 const discovery = /* @__PURE__ */ lazy(() => import("./discover.js"));
+const info = /* @__PURE__ */ lazy(() => import("./server-info.js"));
 
 /**
  * Node discovery as the request loop's server source, with discover.ts loaded (a chunk of its own)
@@ -224,27 +221,7 @@ export class Connection extends Queryable {
   async serverInfo(server?: string, opts?: RequestOptions): Promise<ServerInfo> {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
-    const spec: RequestSpec = { method: "GET", path: "/", headers: ROOT_HEADERS, retrySafe: true, schema: true };
-    if (server !== undefined) spec.pinned = this.entryFor(server);
-    if (o.signal !== undefined) spec.signal = o.signal;
-    if (o.timeout !== undefined) spec.timeout = o.timeout;
-    const answer = await this.requester.send(spec);
-    const { body } = await readJson(answer, { int64: "number", numeric: "number" });
-    const version = body.version as { number?: unknown } | undefined;
-    return {
-      server: answer.server,
-      name: typeof body.name === "string" ? body.name : "",
-      clusterName: typeof body.cluster_name === "string" ? body.cluster_name : "",
-      version: typeof version?.number === "string" ? version.number : "0.0.0",
-    };
-  }
-
-  private entryFor(server: string): ServerEntry {
-    if (typeof server !== "string") throw new InterfaceError("serverInfo() server must be a string");
-    const wanted = parseServer(server).url;
-    const known = this.requester.servers.find((s) => s.url === wanted);
-    if (known === undefined) throw new InterfaceError(`Unknown server '${wanted}': use one of ${this.servers.join(", ")}`);
-    return known;
+    return (info.now ?? (await info.load())).serverInfo(kit, this.requester, server, o);
   }
 
   /** A container for the BLOB table `name`. */
