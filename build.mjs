@@ -52,6 +52,26 @@ export function checkCoreImportsNoFeature() {
   if (bad.length) throw new Error(`the core (and cratedb-fetch/lite) must import no feature:\n  ${bad.join("\n  ")}`);
 }
 
+/**
+ * The layers behind `import()` take what they use of the core from lib/kit.ts instead of importing it: a
+ * splitting bundler (esbuild) shares whole files between the initial load and lazy chunks, so one such
+ * import would move a core file into a chunk of its own that every app loads at start (even an app that
+ * imports only an error class). Fails when a connect+query app's initial load is more than one file.
+ */
+export async function checkLayersShareNoFile() {
+  const r = await build({
+    stdin: { contents: 'import { connect } from "./lib/entry/web.ts"; globalThis.q = (u, s) => connect(u).query(s);', resolveDir: root, loader: "ts" },
+    bundle: true, splitting: true, outdir: join(root, "build/layer-check"), format: "esm", platform: "browser", target: "es2022",
+    write: false, metafile: true, logLevel: "silent",
+  });
+  const outputs = Object.entries(r.metafile.outputs);
+  const app = outputs.find(([, o]) => o.entryPoint !== undefined)?.[1];
+  const shared = app.imports.filter((i) => i.kind === "import-statement").map((i) => i.path);
+  if (shared.length === 0) return;
+  const modules = shared.flatMap((path) => Object.keys(r.metafile.outputs[path].inputs));
+  throw new Error(`a lazily loaded layer imports from the core (hand it over through lib/kit.ts): shared at start: ${modules.join(", ")}`);
+}
+
 const entries = [
   { name: "node", formats: ["esm", "cjs"], platform: "node" },
   { name: "deno", formats: ["esm"], platform: "neutral" },
@@ -113,20 +133,40 @@ const cjsBuiltin = {
 export async function buildLibrary({ types = true } = {}) {
   checkCoreIsPortable();
   checkCoreImportsNoFeature();
+  await checkLayersShareNoFile();
   rmSync(join(root, "dist"), { recursive: true, force: true });
-  await Promise.all([...entries.flatMap((e) => e.formats.map((format) => build({
-    entryPoints: [join(root, "lib/entry", `${e.name}.ts`)],
-    outfile: join(root, "dist", `${e.name}.${format === "cjs" ? "cjs" : "js"}`),
+  // ESM: one splitting build per platform group, so that the entries of a group share chunks and every
+  // `import()` of a feature layer (cursor internals, streams, blobs, cancellation, discovery, tracing)
+  // is a chunk of its own that is loaded on first use. CJS: one file per entry (import() inlined).
+  const esm = [...new Set(entries.map((e) => e.platform))]
+    .map((platform) => [platform, entries.filter((e) => e.platform === platform && e.formats.includes("esm"))]);
+  const cjs = entries.filter((e) => e.formats.includes("cjs"));
+  await Promise.all([...esm.map(([platform, group]) => build({
+    entryPoints: Object.fromEntries(group.map((e) => [e.name, join(root, "lib/entry", `${e.name}.ts`)])),
+    outdir: join(root, "dist"),
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
     bundle: true,
-    format,
+    format: "esm",
+    platform,
+    target: "es2022",
+    external: ["node:*", "cloudflare:*"],
+    sourcemap: true,
+    legalComments: "none",
+    logLevel: "warning",
+  })), ...cjs.map((e) => build({
+    entryPoints: [join(root, "lib/entry", `${e.name}.ts`)],
+    outfile: join(root, "dist", `${e.name}.cjs`),
+    bundle: true,
+    format: "cjs",
     platform: e.platform,
     target: "es2022",
     external: ["node:*", "cloudflare:*"],
     sourcemap: true,
     legalComments: "none",
     logLevel: "warning",
-    plugins: format === "cjs" ? [cjsBuiltin] : [],
-  }))), ...subpaths.flatMap((name) => ["esm", "cjs"].map((format) => build({
+    plugins: [cjsBuiltin],
+  })), ...subpaths.flatMap((name) => ["esm", "cjs"].map((format) => build({
     entryPoints: [join(root, "lib", `${name}.ts`)],
     outfile: join(root, "dist", `${name}.${format === "cjs" ? "cjs" : "js"}`),
     bundle: true, format, platform: "neutral", target: "es2022", external: peers, plugins: [coreAsPackage(name)],

@@ -1,35 +1,15 @@
-/** BlobContainer: the BLOB table API over `/_blobs/<table>/<sha1>`. */
+/**
+ * BlobContainer: the BLOB table API over `/_blobs/<table>/<sha1>`. Made synchronously by
+ * `conn.getBlobContainer()`; its operations (blob-ops.ts) are loaded on the first one.
+ */
+import type { BlobTable } from "./blob-ops.js";
 import type { Connection } from "./connection.js";
-import { BlobLocationNotFoundError, ConnectionError, DigestNotFoundError, InterfaceError, ProgrammingError, errorFromResponse } from "./errors.js";
-import type { Answer, RequestSpec } from "./request.js";
+import { InterfaceError } from "./errors.js";
 import { hide, inspectAs } from "./inspect.js";
+import { kit } from "./kit.js";
+import { lazy } from "./lazy.js";
 
-const DIGEST = /^[0-9a-f]{40}$/;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-function toHex(buf: ArrayBuffer): string {
-  let out = "";
-  for (const b of new Uint8Array(buf)) out += b.toString(16).padStart(2, "0");
-  return out;
-}
-
-async function toBytes(data: Uint8Array | ArrayBuffer | Blob | string): Promise<Uint8Array> {
-  if (typeof data === "string") return encoder.encode(data);
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (typeof Blob !== "undefined" && data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
-  throw new InterfaceError("Blob data must be a Uint8Array, ArrayBuffer, Blob or string");
-}
-
-/** The SHA-1 hex digest of some bytes (`crypto.subtle`; browsers need a secure context). */
-export async function sha1Hex(bytes: Uint8Array): Promise<string> {
-  const subtle = globalThis.crypto?.subtle;
-  if (subtle === undefined) {
-    throw new InterfaceError("crypto.subtle is not available (browsers only offer it in secure contexts: https:// or localhost): pass the digest to put()");
-  }
-  return toHex(await subtle.digest("SHA-1", bytes as BufferSource));
-}
+const ops = /* @__PURE__ */ lazy(() => import("./blob-ops.js"));
 
 /**
  * A BLOB table. Blobs are addressed by the SHA-1 of their content.
@@ -51,20 +31,8 @@ export class BlobContainer {
     inspectAs(this, "BlobContainer"); // util.inspect / console.log show what toJSON() shows
   }
 
-  private async send(method: string, digest: string, body?: Uint8Array, stream = false): Promise<Answer> {
-    if (this.connection.closed) throw new ProgrammingError("Connection closed");
-    if (typeof digest !== "string" || !DIGEST.test(digest)) throw new InterfaceError(`Invalid blob digest '${String(digest)}': 40 lower-case hex characters expected`);
-    const spec: RequestSpec = {
-      method, path: `/_blobs/${encodeURIComponent(this.name)}/${digest}`, headers: {},
-      retrySafe: method === "GET" || method === "HEAD", schema: false,
-    };
-    if (body !== undefined) spec.body = body;
-    if (stream) spec.stream = true;
-    return this.connection.requests.send(spec);
-  }
-
-  private fail(answer: Answer): never {
-    throw errorFromResponse(answer.status, answer.statusText, answer.redact(decoder.decode(answer.body)), answer.server);
+  private table(): BlobTable {
+    return { name: this.name, connection: this.connection, kit };
   }
 
   /**
@@ -72,24 +40,12 @@ export class BlobContainer {
    * `true` if created and `false` if it already existed.
    */
   async put(data: Uint8Array | ArrayBuffer | Blob | string, digest?: string): Promise<string | boolean> {
-    const bytes = await toBytes(data);
-    const d = digest ?? (await sha1Hex(bytes));
-    const answer = await this.send("PUT", d, bytes);
-    let created: boolean;
-    if (answer.status === 201) created = true;
-    else if (answer.status === 409) created = false;
-    else if (answer.status === 400 || answer.status === 404) throw new BlobLocationNotFoundError(this.name, d, { status: answer.status, server: answer.server });
-    else if (answer.status >= 400) this.fail(answer);
-    else created = false;
-    return digest === undefined ? d : created;
+    return (ops.now ?? (await ops.load())).put(this.table(), data, digest);
   }
 
   /** Downloads a blob; a missing one throws `DigestNotFoundError`. */
   async get(digest: string): Promise<Uint8Array> {
-    const answer = await this.send("GET", digest);
-    if (answer.status === 404) throw new DigestNotFoundError(this.name, digest, { status: 404, server: answer.server });
-    if (answer.status >= 400) this.fail(answer);
-    return answer.body;
+    return (ops.now ?? (await ops.load())).get(this.table(), digest);
   }
 
   /**
@@ -97,76 +53,21 @@ export class BlobContainer {
    * download breaks off, reading rejects with a `ConnectionError` saying how many bytes arrived.
    */
   async stream(digest: string): Promise<ReadableStream<Uint8Array>> {
-    const answer = await this.send("GET", digest, undefined, true);
-    const body = answer.stream;
-    if (answer.status === 200 && body !== undefined) return typedStream(body, answer, this.name, digest);
-    const text = body === undefined ? answer.body : new Uint8Array(await new Response(body).arrayBuffer());
-    if (answer.status === 404) throw new DigestNotFoundError(this.name, digest, { status: 404, server: answer.server });
-    if (answer.status >= 400) this.fail({ ...answer, body: text });
-    return new Blob([text as BlobPart]).stream();
+    return (ops.now ?? (await ops.load())).stream(this.table(), digest);
   }
 
   /** True when the blob exists. */
   async exists(digest: string): Promise<boolean> {
-    const answer = await this.send("HEAD", digest);
-    if (answer.status === 200) return true;
-    if (answer.status === 404) return false;
-    if (answer.status >= 400) this.fail(answer);
-    return false;
+    return (ops.now ?? (await ops.load())).exists(this.table(), digest);
   }
 
   /** Deletes a blob; `true` if it existed. */
   async delete(digest: string): Promise<boolean> {
-    const answer = await this.send("DELETE", digest);
-    if (answer.status === 204) return true;
-    if (answer.status === 404) return false;
-    if (answer.status >= 400) this.fail(answer);
-    return false;
+    return (ops.now ?? (await ops.load())).remove(this.table(), digest);
   }
 
   /** What `JSON.stringify(container)` shows: the table and the servers (without credentials), never a secret. */
   toJSON(): { name: string; servers: readonly string[]; closed: boolean } {
     return { name: this.name, servers: this.connection.servers, closed: this.connection.closed };
   }
-
-}
-
-/**
- * The body as the caller sees it: a download that breaks off (or ends short of its Content-Length) errors the
- * stream with a `ConnectionError` on every runtime, instead of each platform's own error ("terminated",
- * "network error", ECONNRESET…). No read-ahead of its own: the transport's stream already has one.
- */
-function typedStream(body: ReadableStream<Uint8Array>, answer: Answer, table: string, digest: string): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  const length = answer.header("content-length");
-  const encoded = (answer.header("content-encoding") ?? "identity") !== "identity"; // Content-Length counts encoded bytes
-  const expected = encoded || length === null || !/^\d+$/.test(length) ? undefined : Number(length);
-  let received = 0;
-  const brokenOff = (why: string, cause?: unknown): ConnectionError =>
-    new ConnectionError(
-      `Blob download of ${table}/${digest} from ${answer.server} broke off after ${received}${expected === undefined ? "" : ` of ${expected}`} bytes: ${answer.redact(why)}`,
-      { server: answer.server, ...(cause === undefined ? {} : { cause }) },
-    );
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (err) {
-        controller.error(brokenOff(err instanceof Error ? err.message : String(err), err));
-        return;
-      }
-      if (!chunk.done) {
-        received += chunk.value.byteLength;
-        controller.enqueue(chunk.value);
-      } else if (expected !== undefined && received !== expected) {
-        controller.error(brokenOff("the connection closed early"));
-      } else {
-        controller.close();
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
 }

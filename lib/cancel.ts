@@ -3,13 +3,47 @@
  * id is never sent to the client. So a statement sent with a signal or timeout carries a trailing
  * marker comment (kept verbatim in `sys.jobs.stmt`); when the caller gives up, the job is looked up by
  * that marker and killed (`KILL ?`, users may kill their own jobs since CrateDB 4.3). Best effort:
- * it never delays the caller's rejection, and its outcome is logged at debug level.
+ * it never delays the caller's rejection, and its outcome is logged at debug level. Loaded (a chunk of its
+ * own) the first time a statement is sent that may need a kill.
  */
-import { ConnectionError } from "./errors.js";
+import type { Kit } from "./kit.js";
 import type { Logger } from "./options.js";
-import { readJson } from "./result.js";
-import type { Requester, RequestSpec } from "./request.js";
+import type { Answer, Requester, RequestSpec } from "./request.js";
 import type { ServerEntry } from "./servers.js";
+import { uuid } from "./uuid.js";
+
+/**
+ * Where a connection (and its sessions) keep their canceller: made on the first kill, so that a
+ * connection that never kills holds none, and `close()` waits only for kills that were started.
+ */
+export interface Kills {
+  readonly kit: Kit;
+  readonly requester: Requester;
+  readonly logger: Logger;
+  readonly redact: (text: string) => string;
+  canceller?: Canceller;
+}
+
+function cancellerOf(kills: Kills): Canceller {
+  return (kills.canceller ??= new Canceller(kills.kit, kills.requester, kills.logger, kills.redact));
+}
+
+/**
+ * Sends a statement with a marker (loaded by Queryable for statements sent with a signal or timeout
+ * and `killOnAbort`): `encode` makes the request body from the marked statement (gzipped when
+ * compressed), `send` sends a body under `scope`. When the caller gives up, the statement is killed.
+ */
+export function sendMarked(kills: Kills, stmt: string, encode: (marked: string) => string | Promise<Uint8Array>,
+  send: (body: string | Uint8Array, scope: CancelScope) => Promise<Answer>, signal: AbortSignal | undefined): Promise<Answer> {
+  const render = (id: string): string | Promise<Uint8Array> => encode(withMarker(stmt, id));
+  const scope = new CancelScope(kills, render);
+  const first = render(scope.id);
+  const sent = typeof first === "string" ? send(first, scope) : first.then((bytes) => send(bytes, scope));
+  return sent.catch((err: unknown) => {
+    scope.gaveUp(signal);
+    throw err;
+  });
+}
 
 const JSON_HEADERS: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
 // The needle is built by concat() at run time, so this lookup never finds itself.
@@ -18,15 +52,6 @@ const LOOKUP = "SELECT id FROM sys.jobs WHERE strpos(stmt, concat('/* cratedb-fe
 const LOOKUP_DELAYS = [0, 50, 100, 200, 400];
 // Short: a lookup that hangs is tried again, and close() waits for kills at most 2 s.
 const KILL_TIMEOUT = 1_000;
-
-/** A random UUID (v4); also where `crypto.randomUUID` is missing (browsers on plain http). */
-export function uuid(): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = ((b[6] as number) & 0x0f) | 0x40;
-  b[8] = ((b[8] as number) & 0x3f) | 0x80;
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
 
 /** The statement with its marker; after the statement, so error positions do not move. */
 export function withMarker(stmt: string, id: string): string {
@@ -39,7 +64,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class Canceller {
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly requester: Requester, private readonly logger: Logger,
+  constructor(private readonly kit: Kit, private readonly requester: Requester, private readonly logger: Logger,
     private readonly redact: (text: string) => string) {}
 
   /** Starts killing the statement marked `id` (ask `server` first when known). Never rejects. */
@@ -66,7 +91,7 @@ export class Canceller {
       } catch (err) {
         // A 503, a reset, a hang on the node: look again. Anything else (the connection closed, a refused
         // lookup) will not get better.
-        if (!(err instanceof ConnectionError)) throw err;
+        if (!(err instanceof this.kit.ConnectionError)) throw err;
         failure = err;
         continue;
       }
@@ -85,7 +110,7 @@ export class Canceller {
       retrySafe: read, schema: true, timeout: KILL_TIMEOUT,
     };
     if (server !== undefined) spec.pinned = server;
-    const { body } = await readJson(await this.requester.send(spec), { int64: "string", numeric: "string" });
+    const { body } = await this.kit.readJson(await this.requester.send(spec), { int64: "string", numeric: "string" });
     const rows = Array.isArray(body.rows) ? (body.rows as unknown[][]) : [];
     return rows.map((r) => String(r[0]));
   }
@@ -107,7 +132,7 @@ export class CancelScope {
   private spec: RequestSpec | undefined;
 
   /** `render` makes the request body for a marker (the statement with it, gzipped when compressed). */
-  constructor(private readonly canceller: Canceller, private readonly render: (id: string) => Uint8Array | string | Promise<Uint8Array | string>) {}
+  constructor(private readonly kills: Kills, private readonly render: (id: string) => Uint8Array | string | Promise<Uint8Array | string>) {}
 
   /** Follows `spec`: the request loop reports its attempts' timeouts here. */
   attach(spec: RequestSpec): void {
@@ -116,7 +141,7 @@ export class CancelScope {
   }
 
   private async attemptTimedOut(spec: RequestSpec, server: ServerEntry): Promise<void> {
-    this.canceller.kill(this.id, server, "timed out");
+    cancellerOf(this.kills).kill(this.id, server, "timed out");
     this.id = uuid();
     spec.body = await this.render(this.id);
   }
@@ -124,6 +149,6 @@ export class CancelScope {
   /** The request rejected: kill what may still run (nothing when no attempt reached a server). */
   gaveUp(signal: AbortSignal | undefined): void {
     const server = this.spec?.sentTo;
-    if (signal?.aborted && server !== undefined) this.canceller.kill(this.id, server, "aborted");
+    if (signal?.aborted && server !== undefined) cancellerOf(this.kills).kill(this.id, server, "aborted");
   }
 }

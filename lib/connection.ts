@@ -1,13 +1,12 @@
 /** Connection: the pool of servers, sessions, serverInfo, blobs, close; query/bulk/cursor/stream from Queryable. */
 import { BlobContainer } from "./blob.js";
-import { Canceller } from "./cancel.js";
-import { Discovery } from "./discover.js";
+import type { Discovery } from "./discover.js";
 import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js";
+import { kit } from "./kit.js";
+import { lazy } from "./lazy.js";
 import type { Logger, RequestOptions, ResolvedOptions } from "./options.js";
 import { checkRequestOptions, Queryable } from "./queryable.js";
-import { Requester, type RequestSpec } from "./request.js";
-import { readJson } from "./result.js";
-import { parseServer, type ServerEntry } from "./servers.js";
+import { Requester, type ServerSource, type ServerSourceFactory } from "./request.js";
 import { Session } from "./session.js";
 import type { StreamHost } from "./stream.js";
 import type { Transport } from "./transport.js";
@@ -36,7 +35,52 @@ function quietAfterClose(logger: Logger, gate: { on: boolean }): Logger {
   return quiet;
 }
 
-const ROOT_HEADERS: Record<string, string> = { accept: "application/json" };
+const discovery = /* @__PURE__ */ lazy(() => import("./discover.js"));
+const info = /* @__PURE__ */ lazy(() => import("./server-info.js"));
+
+/**
+ * Node discovery as the request loop's server source, with discover.ts loaded (a chunk of its own)
+ * at connect(), and only when the `discover` option is set. The first request starts discovery.
+ */
+function discoverySource(options: ResolvedOptions, intervalMs: number): ServerSourceFactory {
+  const loading = discovery.load();
+  return (requester) => {
+    let real: Discovery | undefined;
+    let started = false;
+    let stopped = false;
+    const create = (m: typeof import("./discover.js")): void => {
+      if (stopped) return;
+      real = new m.Discovery(kit, requester, options, intervalMs);
+      if (started) real.start();
+    };
+    if (discovery.now !== undefined) create(discovery.now);
+    else {
+      // Discovery's first refresh takes the first server of the rotation (the first request starts it, and
+      // the refresh picks its server before that request does): until the module is here, requests wait.
+      const send = requester.send;
+      const restore = (): void => void delete (requester as { send?: unknown }).send;
+      const loaded = loading.then(create, (err: unknown) => {
+        const why = options.redactor.redact(err instanceof Error ? err.message : String(err));
+        options.logger.warn?.call(options.logger, `node discovery could not be loaded, keeping the configured servers: ${why}`);
+      }).then(restore);
+      requester.send = (spec) => loaded.then(() => send.call(requester, spec));
+    }
+    const source: ServerSource = {
+      get servers() {
+        return real?.servers ?? options.servers;
+      },
+      start() {
+        started = true;
+        real?.start();
+      },
+      stop() {
+        stopped = true;
+        real?.stop();
+      },
+    };
+    return source;
+  };
+}
 
 /**
  * A connection to a CrateDB cluster: a pool of servers used round robin with failover.
@@ -62,8 +106,9 @@ export class Connection extends Queryable {
     options.logger = quietAfterClose(options.logger, logging);
     const discover = options.discover;
     // Discovery is a layer: the request loop only sees a server source.
-    const requester = new Requester(options, transport, discover === undefined ? undefined : (r) => new Discovery(r, options, discover.intervalMs));
-    super(options, requester, new Canceller(requester, options.logger, (text) => options.redactor.redact(text)));
+    const requester = new Requester(options, transport, discover === undefined ? undefined : discoverySource(options, discover.intervalMs));
+    // The canceller is made on the first kill (cancel.ts), shared with the sessions.
+    super(options, requester, { kit, requester, logger: options.logger, redact: (text) => options.redactor.redact(text) });
     this.transport = transport;
     this.logging = logging;
     hide(this, "transport", "sessions", "logging");
@@ -103,7 +148,7 @@ export class Connection extends Queryable {
     let first: Transport | undefined = pin();
     return () => {
       this.ensureOpen();
-      const session = this.register(new Session(this.options, this.requester, this.canceller, () => {
+      const session = this.register(new Session(this.options, this.requester, this.kills, () => {
         const transport = first ?? pin();
         first = undefined;
         return transport;
@@ -126,7 +171,7 @@ export class Connection extends Queryable {
    */
   session(): Session {
     this.ensureOpen();
-    return this.register(new Session(this.options, this.requester, this.canceller, this.ensurePinnable(), this));
+    return this.register(new Session(this.options, this.requester, this.kills, this.ensurePinnable(), this));
   }
 
   private register(session: Session): Session {
@@ -176,27 +221,7 @@ export class Connection extends Queryable {
   async serverInfo(server?: string, opts?: RequestOptions): Promise<ServerInfo> {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
-    const spec: RequestSpec = { method: "GET", path: "/", headers: ROOT_HEADERS, retrySafe: true, schema: true };
-    if (server !== undefined) spec.pinned = this.entryFor(server);
-    if (o.signal !== undefined) spec.signal = o.signal;
-    if (o.timeout !== undefined) spec.timeout = o.timeout;
-    const answer = await this.requester.send(spec);
-    const { body } = await readJson(answer, { int64: "number", numeric: "number" });
-    const version = body.version as { number?: unknown } | undefined;
-    return {
-      server: answer.server,
-      name: typeof body.name === "string" ? body.name : "",
-      clusterName: typeof body.cluster_name === "string" ? body.cluster_name : "",
-      version: typeof version?.number === "string" ? version.number : "0.0.0",
-    };
-  }
-
-  private entryFor(server: string): ServerEntry {
-    if (typeof server !== "string") throw new InterfaceError("serverInfo() server must be a string");
-    const wanted = parseServer(server).url;
-    const known = this.requester.servers.find((s) => s.url === wanted);
-    if (known === undefined) throw new InterfaceError(`Unknown server '${wanted}': use one of ${this.servers.join(", ")}`);
-    return known;
+    return (info.now ?? (await info.load())).serverInfo(kit, this.requester, server, o);
   }
 
   /** A container for the BLOB table `name`. */
@@ -224,9 +249,12 @@ export class Connection extends Queryable {
     this.requester.close();
     await Promise.all([...this.sessions].map((s) => s.close()));
     // Kills of cancelled statements still looking up their job: give them a moment, not forever.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([this.canceller.settle(), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_FOR_KILLS)))]);
-    clearTimeout(timer);
+    const canceller = this.kills.canceller;
+    if (canceller !== undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([canceller.settle(), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_FOR_KILLS)))]);
+      clearTimeout(timer);
+    }
     this.requester.shut();
     await this.transport.close();
     this.logging.on = false;

@@ -3,7 +3,6 @@ import type { Queryable } from "./queryable.js";
 import { InterfaceError, ProgrammingError } from "./errors.js";
 import { toBulkResult, toSqlResult, type BulkItem } from "./result.js";
 import { prepareBulk, prepareParams } from "./statements.js";
-import { traced } from "./trace.js";
 import type { ColType, Converter } from "./types.js";
 import { hide, inspectAs } from "./inspect.js";
 
@@ -86,7 +85,7 @@ export class Cursor {
     const prepared = prepareParams(stmt, params);
     const payload = prepared.args === undefined ? {} : { args: prepared.args };
     const conn = this.connection;
-    const res = await traced(conn.options, prepared.stmt, prepared.args?.length ?? 0, undefined, () => conn.runSql(prepared.stmt, payload, {}),
+    const res = await conn.traced( prepared.stmt, prepared.args?.length ?? 0, undefined, () => conn.runSql(prepared.stmt, payload, {}),
       (answer) => toSqlResult<unknown[]>(answer, conn.options, this.converter, "array"));
     this.result = res;
     this.position = 0;
@@ -97,7 +96,7 @@ export class Cursor {
     this.ensureUsable();
     const prepared = prepareBulk(stmt, seq);
     const conn = this.connection;
-    const bulk = await traced(conn.options, prepared.stmt, 0, prepared.bulkArgs.length, () => conn.runSql(prepared.stmt, { bulk_args: prepared.bulkArgs }, {}),
+    const bulk = await conn.traced( prepared.stmt, 0, prepared.bulkArgs.length, () => conn.runSql(prepared.stmt, { bulk_args: prepared.bulkArgs }, {}),
       (answer) => toBulkResult(answer, conn.options));
     this.result = { cols: bulk.cols, colTypes: [], rows: [], rowcount: bulk.rowcount, duration: bulk.duration };
     this.position = 0;

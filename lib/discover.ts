@@ -8,10 +8,11 @@
  * path prefix and URL credentials of the seed it was learnt from (option credentials still win, as for
  * the seed itself: the request loop applies them per server).
  */
+import type { Kit } from "./kit.js";
 import type { ResolvedOptions } from "./options.js";
 import type { ServerPool } from "./pool.js";
 import type { Answer, RequestSpec } from "./request.js";
-import { parseServer, serverEntry, type ServerEntry } from "./servers.js";
+import type { ServerEntry } from "./servers.js";
 
 const STMT = "SELECT name, rest_url FROM sys.nodes";
 // A constant object: the request loop caches merged headers per headers object.
@@ -43,17 +44,17 @@ export function restUrlAuthority(restUrl: string): string | undefined {
  * undefined when the address cannot be used.
  * @internal Exported for the specs.
  */
-export function discoveredServer(restUrl: string, seed: ServerEntry): ServerEntry | undefined {
+export function discoveredServer(kit: Pick<Kit, "parseServer" | "serverEntry">, restUrl: string, seed: ServerEntry): ServerEntry | undefined {
   const authority = restUrlAuthority(restUrl);
   if (authority === undefined) return undefined;
   const base = new URL(seed.url);
   let entry: ServerEntry;
   try {
-    entry = parseServer(`${base.protocol}//${authority}${base.pathname.replace(/\/+$/, "")}`);
+    entry = kit.parseServer(`${base.protocol}//${authority}${base.pathname.replace(/\/+$/, "")}`);
   } catch {
     return undefined; // e.g. an IPv6 zone id, which URLs cannot carry
   }
-  return serverEntry(entry.url, entry.https, seed.username, seed.password);
+  return kit.serverEntry(entry.url, entry.https, seed.username, seed.password);
 }
 
 /** What discovery needs from the request loop. */
@@ -76,7 +77,7 @@ export class Discovery {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly controller = new AbortController();
 
-  constructor(private readonly host: DiscoveryHost, private readonly opts: ResolvedOptions, private readonly intervalMs: number) {
+  constructor(private readonly kit: Kit, private readonly host: DiscoveryHost, private readonly opts: ResolvedOptions, private readonly intervalMs: number) {
     this.servers = opts.servers;
     for (const s of opts.servers) this.seedOf.set(s.url, s);
   }
@@ -144,7 +145,7 @@ export class Discovery {
     for (const row of body.rows as unknown[]) {
       const restUrl = Array.isArray(row) ? row[at] : undefined;
       if (typeof restUrl !== "string") continue; // a node without HTTP
-      const found = discoveredServer(restUrl, seed);
+      const found = discoveredServer(this.kit, restUrl, seed);
       if (found === undefined) {
         this.log("debug", `node discovery: ignoring rest_url '${restUrl}'`);
         continue;

@@ -2,7 +2,7 @@
  * What Connection and Session share: where a statement goes (the pool, or a session's socket),
  * how it is encoded and marked for cancellation, and query/bulk/cursor/stream on top of that.
  */
-import { CancelScope, withMarker, type Canceller } from "./cancel.js";
+import type { CancelScope, Kills } from "./cancel.js";
 import { Cursor } from "./cursor.js";
 import { InterfaceError } from "./errors.js";
 import { hide } from "./inspect.js";
@@ -15,9 +15,14 @@ import type { Answer, Requester, RequestSpec, SessionLink } from "./request.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
 import { createSql, type SqlTag } from "./sql.js";
 import { endsInCode, isReadOnly } from "./statements.js";
-import { isTraced, traced } from "./trace.js";
+import { lazy } from "./lazy.js";
 import { RowStream, type StreamHost, type StreamOptions } from "./stream.js";
+import { activeChannel } from "./trace-gate.js";
 import type { Converter } from "./types.js";
+
+// Layers loaded on first use (chunks of their own): a plain query needs neither.
+const cancelLayer = /* @__PURE__ */ lazy(() => import("./cancel.js"));
+const traceLayer = /* @__PURE__ */ lazy(() => import("./trace.js"));
 
 // Constant objects: the request loop caches merged headers per headers object.
 const JSON_HEADERS: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
@@ -39,15 +44,15 @@ export abstract class Queryable {
   readonly options: ResolvedOptions;
   /** @internal */
   protected readonly requester: Requester;
-  /** @internal */
-  protected readonly canceller: Canceller;
+  /** @internal Where the connection's canceller is kept once a statement needs a kill. */
+  protected readonly kills: Kills;
 
   /** @internal */
-  protected constructor(options: ResolvedOptions, requester: Requester, canceller: Canceller) {
+  protected constructor(options: ResolvedOptions, requester: Requester, kills: Kills) {
     this.options = options;
     this.requester = requester;
-    this.canceller = canceller;
-    hide(this, "options", "requester", "canceller"); // the options hold the password, token and key
+    this.kills = kills;
+    hide(this, "options", "requester", "kills"); // the options hold the password, token and key
   }
 
   /** True after `close()` (and, for a session, once its connection is closed). */
@@ -77,18 +82,16 @@ export abstract class Queryable {
       return gz === undefined ? this.requester.send(this.spec(stmt, body, JSON_HEADERS, opts, undefined))
         : gz.then((bytes) => this.requester.send(this.spec(stmt, bytes, GZIP_JSON_HEADERS, opts, undefined)));
     }
-    const render = (id: string): string | Promise<Uint8Array> => {
-      const body = encodeBody({ stmt: withMarker(stmt, id), ...payload });
+    // Marked for a kill (cancel.ts, loaded now if this is the first such statement).
+    const encode = (marked: string): string | Promise<Uint8Array> => {
+      const body = encodeBody({ stmt: marked, ...payload });
       return this.gzipped(body) ?? body;
     };
-    const scope = new CancelScope(this.canceller, render);
-    const first = render(scope.id);
-    const sent = typeof first === "string" ? this.requester.send(this.spec(stmt, first, JSON_HEADERS, opts, scope))
-      : first.then((bytes) => this.requester.send(this.spec(stmt, bytes, GZIP_JSON_HEADERS, opts, scope)));
-    return sent.catch((err: unknown) => {
-      scope.gaveUp(opts.signal);
-      throw err;
-    });
+    const send = (body: string | Uint8Array, scope: CancelScope): Promise<Answer> =>
+      this.requester.send(this.spec(stmt, body, typeof body === "string" ? JSON_HEADERS : GZIP_JSON_HEADERS, opts, scope));
+    const layer = cancelLayer.now;
+    if (layer !== undefined) return layer.sendMarked(this.kills, stmt, encode, send, opts.signal);
+    return cancelLayer.load().then((c) => c.sendMarked(this.kills, stmt, encode, send, opts.signal));
   }
 
   /** The body gzipped, when the `compress` threshold says so; else undefined. */
@@ -113,6 +116,18 @@ export abstract class Queryable {
   }
 
   /**
+   * @internal Sends a statement (`send`) and decodes its answer, reported to `onQuery` and the TracingChannel
+   * when either listens (trace.ts, loaded then); query() and bulk() check first and skip this when none does.
+   */
+  async traced<T extends { rowcount: number; duration: number }>(stmt: string, argsCount: number, bulkSize: number | undefined,
+    send: () => Promise<Answer>, decode: (answer: Answer) => T | Promise<T>): Promise<T> {
+    const ch = activeChannel();
+    if (this.options.onQuery === undefined && ch === null) return await decode(await send());
+    const layer = traceLayer.now ?? (await traceLayer.load());
+    return layer.traced(this.options, ch, stmt, argsCount, bulkSize, send, decode);
+  }
+
+  /**
    * Runs one statement with optional positional parameters (`?` or `$1`).
    *
    * @example
@@ -126,8 +141,10 @@ export abstract class Queryable {
     if (args !== undefined && !Array.isArray(args)) throw new InterfaceError("query() arguments must be an array (use a cursor for %(name)s parameters)");
     const payload = args === undefined ? {} : { args };
     // Untraced (no onQuery, no channel subscriber): no closures and no extra promise per query.
-    if (!isTraced(this.options)) return toSqlResult<R>(await this.runSql(stmt, payload, o), this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
-    return traced(this.options, stmt, args?.length ?? 0, undefined, () => this.runSql(stmt, payload, o),
+    if (this.options.onQuery === undefined && activeChannel() === null) {
+      return await toSqlResult<R>(await this.runSql(stmt, payload, o), this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
+    }
+    return this.traced(stmt, args?.length ?? 0, undefined, () => this.runSql(stmt, payload, o),
       (answer) => toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode));
   }
 
@@ -148,8 +165,8 @@ export abstract class Queryable {
     bulkArgs.forEach((row, i) => {
       if (!Array.isArray(row)) throw new InterfaceError(`bulk() row ${i} must be an array of values`);
     });
-    if (!isTraced(this.options)) return toBulkResult(await this.runSql(stmt, { bulk_args: bulkArgs }, o), this.options);
-    return traced(this.options, stmt, 0, bulkArgs.length, () => this.runSql(stmt, { bulk_args: bulkArgs }, o),
+    if (this.options.onQuery === undefined && activeChannel() === null) return await toBulkResult(await this.runSql(stmt, { bulk_args: bulkArgs }, o), this.options);
+    return this.traced(stmt, 0, bulkArgs.length, () => this.runSql(stmt, { bulk_args: bulkArgs }, o),
       (answer) => toBulkResult(answer, this.options));
   }
 

@@ -3,7 +3,7 @@
  * HTTP connection, so `SET`, `search_path`, `BEGIN` and cursors carry over from one request of a
  * session to the next, and to no other session or Connection.
  */
-import type { Canceller } from "./cancel.js";
+import type { Kills } from "./cancel.js";
 import { ProgrammingError } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
 import { Queryable } from "./queryable.js";
@@ -38,8 +38,8 @@ export class Session extends Queryable {
   private isClosed = false;
 
   /** @internal Use `conn.session()`. */
-  constructor(options: ResolvedOptions, requester: Requester, canceller: Canceller, pin: () => Transport, private readonly owner: SessionOwner) {
-    super(options, requester, canceller);
+  constructor(options: ResolvedOptions, requester: Requester, kills: Kills, pin: () => Transport, private readonly owner: SessionOwner) {
+    super(options, requester, kills);
     this.sessionLink = sessionLink(pin);
     hide(this, "sessionLink", "owner");
     inspectAs(this, "Session"); // util.inspect / console.log show what toJSON() shows

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { InterfaceError, NotSupportedError, connect, type ConnectOptions } from "cratedb-fetch";
 import { discoveredServer, restUrlAuthority } from "../lib/discover.js";
+import { kit } from "../lib/kit.js";
 import { ServerPool } from "../lib/pool.js";
 import { parseServer } from "../lib/servers.js";
 import { clusterPerSuite, nodesSeen as seenBy, startCluster, withCluster } from "./support/cluster.js";
@@ -40,12 +41,12 @@ describe("Node discovery: rest_url parsing", () => {
 
   it("builds the URL with the seed's scheme, path prefix and credentials", () => {
     const seed = parseServer("https://alice:s%40cret@db.example.com:4443/crate/");
-    const found = discoveredServer("fe80::1:4200", seed);
+    const found = discoveredServer(kit, "fe80::1:4200", seed);
     expect(found).to.deep.equal({ url: "https://[fe80::1]:4200/crate", https: true });
     expect([found?.username, found?.password], "the seed's credentials, not enumerable").to.deep.equal(["alice", "s@cret"]);
     expect(JSON.stringify(found)).not.to.match(/alice|cret/);
-    expect(discoveredServer("10.0.0.5:4200", parseServer("db:4200"))).to.deep.equal({ url: "http://10.0.0.5:4200", https: false });
-    expect(discoveredServer("fe80::1%eth0:4200", seed), "a zone id cannot be in a URL").to.equal(undefined);
+    expect(discoveredServer(kit, "10.0.0.5:4200", parseServer("db:4200"))).to.deep.equal({ url: "http://10.0.0.5:4200", https: false });
+    expect(discoveredServer(kit, "fe80::1%eth0:4200", seed), "a zone id cannot be in a URL").to.equal(undefined);
   });
 });
 

@@ -18,7 +18,7 @@ import { readFileSync } from "node:fs";
 import type { Platform, ResolvedOptions } from "../options.js";
 import { FetchTransport, type FetchLike, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
 import { NodeTransport } from "./node.js";
-import { nodeSessions } from "./node-socket.js";
+import { nodeSessions } from "./sessions.js";
 
 const TLS1_0 = 0x0301;
 const TLS1_2 = 0x0303;

@@ -16,7 +16,7 @@ import { InterfaceError, NotSupportedError } from "../errors.js";
 import type { Platform, ResolvedOptions } from "../options.js";
 import { FetchTransport, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
 import { NodeTransport } from "./node.js";
-import { nodeSessions } from "./node-socket.js";
+import { nodeSessions } from "./sessions.js";
 
 interface DenoHttpClient { close(): void }
 interface DenoApi {

@@ -138,8 +138,8 @@ export function nodeSocketOpener(o: TlsSocketOptions): SocketOpener {
   });
 }
 
-/** The `pin()` of the Node, Bun and Deno transports: each session on a socket of its own. */
-export function nodeSessions(o: TlsSocketOptions): () => Transport {
+/** The `pin()` of the Node, Bun and Deno transports (through sessions.ts): each session on a socket of its own. */
+export function pinnedOnSockets(o: TlsSocketOptions): () => Transport {
   const open = nodeSocketOpener(o);
   return () => new PinnedTransport(open);
 }

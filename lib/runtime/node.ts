@@ -13,7 +13,7 @@ import type * as CryptoModule from "node:crypto";
 import type * as ZlibModule from "node:zlib";
 import { InterfaceError } from "../errors.js";
 import { builtin } from "./node-builtin.js";
-import { nodeSessions } from "./node-socket.js";
+import { nodeSessions } from "./sessions.js";
 import { webStream } from "./node-stream.js";
 import type { Platform, TlsSocketOptions } from "../options.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";

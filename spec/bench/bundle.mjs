@@ -1,9 +1,12 @@
-// The bundle-size scenario: what an app ships, bundled by esbuild (minified, browser platform, ESM)
-// and gzipped, for cratedb-fetch's entries and for the peer clients (bench devDependencies).
+// The bundle-size scenario: what an app ships, bundled by esbuild (minified, browser platform, ESM, with
+// code splitting) and gzipped, for cratedb-fetch's entries and for the peer clients (bench devDependencies).
+// A row's size is what loads at start: the app's chunk and the chunks it imports statically (each gzipped
+// on its own, as a browser fetches them). The chunks behind `import()` (features loaded on first use) are
+// reported apart, as `lazy`.
 // `pkgRoot` is a directory with node_modules/cratedb-fetch (the run's snapshot: package.json + dist/),
 // so that `import "cratedb-fetch"` goes through the package's real `exports` map and `sideEffects`.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import zlib from "node:zlib";
 import { build } from "esbuild";
 
@@ -46,6 +49,44 @@ function versionOf(root, spec) {
   }
 }
 
+/**
+ * One app bundled with splitting (nothing written): the initial load (the app's chunk and its static
+ * imports, transitively) and the lazily loaded chunks, each chunk compressed on its own.
+ */
+async function sizes(code, resolveDir) {
+  const outdir = resolve(resolveDir, "bundle-size-out");
+  const r = await build({ stdin: { contents: code, resolveDir, loader: "js" }, bundle: true, minify: true, splitting: true, outdir,
+    chunkNames: "chunks/[name]-[hash]", format: "esm", platform: "browser", target: "es2022", write: false, metafile: true, logLevel: "silent" });
+  const outputs = Object.fromEntries(Object.entries(r.metafile.outputs).map(([k, v]) => [resolve(k), v]));
+  const contents = new Map(r.outputFiles.map((f) => [f.path, f.contents]));
+  const initial = new Set();
+  const visit = (path) => {
+    if (initial.has(path)) return;
+    initial.add(path);
+    for (const i of outputs[path].imports) if (i.kind === "import-statement" && !i.external) visit(resolve(i.path));
+  };
+  visit(Object.keys(outputs).find((k) => outputs[k].entryPoint !== undefined));
+  // Lazy: what the initial chunks can load with import(), and what that imports. (esbuild also emits a chunk
+  // for every import() in code that tree shaking dropped: nothing can load those, so they are not counted.)
+  const reachable = new Set(initial);
+  const reach = (path) => {
+    for (const i of outputs[path].imports) {
+      const p = resolve(i.path);
+      if (i.external || reachable.has(p)) continue;
+      reachable.add(p);
+      reach(p);
+    }
+  };
+  for (const p of initial) reach(p);
+  const lazy = [...reachable].filter((k) => !initial.has(k));
+  const sum = (paths, f) => paths.reduce((n, p) => n + f(contents.get(p)), 0);
+  const gzip = (b) => zlib.gzipSync(b).byteLength;
+  return {
+    raw: sum([...initial], (b) => b.byteLength), gzip: sum([...initial], gzip), brotli: sum([...initial], (b) => zlib.brotliCompressSync(b).byteLength),
+    initialChunks: initial.size, lazyRaw: sum(lazy, (b) => b.byteLength), lazyGzip: sum(lazy, gzip), lazyChunks: lazy.length,
+  };
+}
+
 /** Bundles every row; a row that cannot be built reports why instead of failing the bench. */
 export async function bundleSizes(root, pkgRoot) {
   const rows = [];
@@ -56,10 +97,7 @@ export async function bundleSizes(root, pkgRoot) {
       continue;
     }
     try {
-      const r = await build({ stdin: { contents: app.code, resolveDir: app.resolveDir ?? root, loader: "js" }, bundle: true, minify: true,
-        format: "esm", platform: "browser", target: "es2022", write: false, logLevel: "silent" });
-      const code = r.outputFiles[0].contents;
-      rows.push({ ...row, raw: code.byteLength, gzip: zlib.gzipSync(code).byteLength, brotli: zlib.brotliCompressSync(code).byteLength });
+      rows.push({ ...row, ...(await sizes(app.code, app.resolveDir ?? root)) });
     } catch (err) {
       rows.push({ ...row, na: `failed: ${String(err.message).split("\n")[0].slice(0, 120)}` });
     }

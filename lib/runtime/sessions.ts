@@ -1,0 +1,38 @@
+/**
+ * The `pin()` of the Node, Bun and Deno transports, with what a session runs on (node-socket.ts and
+ * HTTP/1.1 in http1.ts) loaded (a chunk of its own) by the first request of the first session: an app
+ * without sessions or streams never loads it.
+ */
+import { lazy } from "../lazy.js";
+import type { TlsSocketOptions } from "../options.js";
+import type { Transport, TransportRequest, TransportResponse } from "../transport.js";
+
+const sockets = /* @__PURE__ */ lazy(() => import("./node-socket.js"));
+
+/** Each session on a socket of its own. */
+export function nodeSessions(o: TlsSocketOptions): () => Transport {
+  let pin: (() => Transport) | undefined;
+  const make = async (): Promise<Transport> => (pin ??= (sockets.now ?? (await sockets.load())).pinnedOnSockets(o))();
+  return () => new LazyPinned(make);
+}
+
+/** A session's transport, made with its first request; closing it before closes what it made. */
+class LazyPinned implements Transport {
+  private inner: Promise<Transport> | undefined;
+  private closed = false;
+
+  constructor(private readonly make: () => Promise<Transport>) {}
+
+  request(req: TransportRequest): Promise<TransportResponse> {
+    this.inner ??= this.make().then(async (t) => {
+      if (this.closed) await t.close();
+      return t;
+    });
+    return this.inner.then((t) => t.request(req));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.inner !== undefined) await (await this.inner).close();
+  }
+}
