@@ -53,21 +53,22 @@ function discoverySource(options: ResolvedOptions, intervalMs: number): ServerSo
       real = new m.Discovery(kit, requester, options, intervalMs);
       if (started) real.start();
     };
+    // Discovery's first refresh takes the first server of the rotation (the first request starts it, and
+    // the refresh picks its server before that request does): until the module is here, requests wait.
+    let ready: Promise<void> | undefined;
     if (discovery.now !== undefined) create(discovery.now);
     else {
-      // Discovery's first refresh takes the first server of the rotation (the first request starts it, and
-      // the refresh picks its server before that request does): until the module is here, requests wait.
-      const send = requester.send;
-      const restore = (): void => void delete (requester as { send?: unknown }).send;
-      const loaded = loading.then(create, (err: unknown) => {
+      ready = loading.then(create, (err: unknown) => {
         const why = options.redactor.redact(err instanceof Error ? err.message : String(err));
         options.logger.warn?.call(options.logger, `node discovery could not be loaded, keeping the configured servers: ${why}`);
-      }).then(restore);
-      requester.send = (spec) => loaded.then(() => send.call(requester, spec));
+      }).then(() => void (ready = undefined));
     }
     const source: ServerSource = {
       get servers() {
         return real?.servers ?? options.servers;
+      },
+      get ready() {
+        return ready;
       },
       start() {
         started = true;

@@ -81,6 +81,8 @@ export interface Answer extends TransportResponse {
 export interface ServerSource {
   /** The configured servers, then the ones the layer found. */
   readonly servers: readonly ServerEntry[];
+  /** While the layer is not ready to start (e.g. its module is loading): requests wait for it. */
+  readonly ready?: Promise<void> | undefined;
   start(): void;
   stop(): void;
 }
@@ -129,7 +131,14 @@ export class Requester {
   /** Sends a request through the pool, returning the first answer that is not a failover status. */
   async send(spec: RequestSpec): Promise<Answer> {
     if (this.isShut) throw new ProgrammingError("Connection closed");
-    this.discovery?.start();
+    const source = this.discovery;
+    if (source !== undefined) {
+      if (source.ready !== undefined) {
+        await source.ready;
+        if (this.isShut) throw new ProgrammingError("Connection closed");
+      }
+      source.start();
+    }
     const { maxRetries, backoffFactor } = this.opts;
     let failed: Set<ServerEntry> | undefined;
     let last: ConnectionError | undefined;
