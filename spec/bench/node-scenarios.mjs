@@ -98,8 +98,10 @@ async function inProcessHandles(names) {
         const c0 = process.cpuUsage();
         const s = now();
         for (let i = 0; i < times; i++) {
-          const got = a.bulkRows ? await client.bulk(a.stmt, this.args) : (await client.query(a.stmt)).length;
+          const result = a.bulkRows ? await client.bulk(a.stmt, this.args) : await client.query(a.stmt);
+          const got = a.bulkRows ? result : result.length;
           if (a.expectRows !== undefined && got !== a.expectRows) throw new Error(`${client.name}: ${got}`);
+          if (process.env.BENCH_HOLD_PREVIOUS === "1") this.previous = result; // as worker.mjs
         }
         const ms = (now() - s) / times;
         const cu = process.cpuUsage(c0);
@@ -220,5 +222,6 @@ switch (scenario) {
   case "bulk-insert": result = await bulkInsert(); break;
   default: throw new Error(`unknown scenario ${scenario}`);
 }
-process.stdout.write(`RESULT ${JSON.stringify({ mode: inProcess ? "in-process" : "process per client", data: result })}\n`);
+const mode = `${inProcess ? "in-process" : "process per client"}${process.env.BENCH_HOLD_PREVIOUS === "1" ? ", each holding its previous result (BENCH_HOLD_PREVIOUS=1)" : ""}`;
+process.stdout.write(`RESULT ${JSON.stringify({ mode, data: result })}\n`);
 process.exit(0);

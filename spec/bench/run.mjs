@@ -2,7 +2,9 @@
 // Options: --quick, --no-build (use the existing dist/), --only a,b (scenario names: bundle-size,
 // cold-import, point-c1, point-c32, small-c8, large-decode, bulk-insert, stream, decode-only, runtimes).
 // Environment: BENCH_PIN=0 (no CPU pinning) or BENCH_PIN=<client cpu>,<server cpu>; BENCH_INPROCESS=1
-// and BENCH_CLIENTS=a,b (node-scenarios.mjs). `node spec/bench/chart.mjs` redraws the chart from results.json.
+// and BENCH_CLIENTS=a,b (node-scenarios.mjs); BENCH_HOLD_PREVIOUS=1 (worker.mjs: every client's previous
+// large-decode/bulk result stays reachable during the next measured call, as raw node:http's does by
+// itself). `node spec/bench/chart.mjs` redraws the chart from results.json.
 //
 // Builds dist/ and snapshots it to build/bench/snap (so a concurrent rebuild cannot change what is
 // measured mid-run), starts spec/bench/server.mjs (a separate process), runs every scenario in
