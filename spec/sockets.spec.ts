@@ -37,6 +37,37 @@ describe("Connections and sockets", () => {
     await conn.close();
   });
 
+  it("keeps no response body alive on its idle keep-alive sockets once the caller dropped the result", async function () {
+    // Node, and Bun with poolSize (its node:http transport): the sockets are the connection's own, and a full
+    // collection is at hand (--expose-gc, Bun.gc). A fetch runtime's pool is its own (not ours to hold).
+    const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void }; process?: { memoryUsage(): { arrayBuffers: number } } };
+    const collect = g.gc ?? (g.Bun ? () => g.Bun?.gc(true) : undefined);
+    if ((runtime !== "node" && runtime !== "bun") || collect === undefined || g.process === undefined) {
+      notApplicable(this, "needs this connection's own node:http sockets and a full collection (Node with --expose-gc, Bun)");
+    }
+    this.timeout(30_000);
+    const buffers = (): number => {
+      collect?.();
+      collect?.();
+      return g.process?.memoryUsage().arrayBuffers ?? 0;
+    };
+    // poolSize takes the node:http transport in Bun too; several sockets, each left idle after a large answer.
+    const conn = connect(cluster.urls, { poolSize: 4 });
+    await conn.query("SELECT 1");
+    const before = buffers();
+    let bodyBytes = 0;
+    for (let round = 0; round < 3; round++) {
+      const results = await Promise.all([1, 2, 3, 4].map(() =>
+        conn.query<[number, string]>("SELECT generate_series, 'a text of some forty bytes in every row!' FROM generate_series(1, 60000)")));
+      expect(results.every((r) => r.rows.length === 60_000)).to.equal(true);
+      bodyBytes = 4 * JSON.stringify(results[0]?.rows).length;
+    }
+    const kept = buffers() - before;
+    console.log(`      ${(bodyBytes / 2 ** 20).toFixed(1)} MB of bodies per round; ${(kept / 2 ** 20).toFixed(1)} MB of buffers kept after the results were dropped`);
+    expect(kept, "bytes still reachable from idle sockets").to.be.below(bodyBytes / 8); // one body is a quarter
+    await conn.close();
+  });
+
   it("releases every socket on close()", async function () {
     if (runtime === "browser" || runtime === "workerd") return notApplicable(this, "fetch here owns its sockets");
     const conn = connect(cluster.urls);

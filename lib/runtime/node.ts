@@ -200,7 +200,21 @@ export class NodeTransport implements Transport {
   }
 
   request(req: TransportRequest): Promise<TransportResponse> {
-    return new Promise((resolve, reject) => {
+    return new Promise((settleOk, settleErr) => {
+      // The listeners below stay on a kept-alive socket's last response until its next request: reaching the
+      // promise's own resolve/reject from there would keep the settled promise, and so the whole body of the
+      // last response, alive per idle socket. Once settled they reach nothing.
+      let ends: [typeof settleOk, typeof settleErr] | undefined = [settleOk, settleErr];
+      const resolve = (v: TransportResponse): void => {
+        const e = ends;
+        ends = undefined;
+        e?.[0](v);
+      };
+      const reject = (err: unknown): void => {
+        const e = ends;
+        ends = undefined;
+        e?.[1](err);
+      };
       const target = this.target(req.url);
       const secure = target.secure;
       let headers = this.withEncoding.get(req.headers);
