@@ -10,7 +10,7 @@ import { hide, inspectAs } from "./inspect.js";
 import { encodeBody } from "./json.js";
 import type { ConnectOptions, OptionLayer, Platform, RequestOptions, ResolvedOptions } from "./options.js";
 import { Requester, type Answer, type RequestSpec } from "./request.js";
-import { checkRequestOptions, resolveConnectArgs } from "./resolve.js";
+import { checkBulkArgs, checkRequestOptions, resolveConnectArgs } from "./resolve.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
 import { isReadOnly } from "./statements.js";
 import type { Transport } from "./transport.js";
@@ -119,10 +119,7 @@ export class LiteConnection {
   async bulk(stmt: string, bulkArgs: unknown[][], opts?: RequestOptions): Promise<BulkResult> {
     this.open();
     const o = checkRequestOptions(opts);
-    if (!Array.isArray(bulkArgs)) throw new InterfaceError("bulk() arguments must be an array of rows");
-    bulkArgs.forEach((row, i) => {
-      if (!Array.isArray(row)) throw new InterfaceError(`bulk() row ${i} must be an array of values`);
-    });
+    checkBulkArgs(bulkArgs);
     return toBulkResult(await this.send(stmt, { bulk_args: bulkArgs }, o), this.options);
   }
 

@@ -8,7 +8,7 @@ import { InterfaceError } from "./errors.js";
 import { hide } from "./inspect.js";
 import { encodeBody } from "./json.js";
 import type { RequestOptions, ResolvedOptions } from "./options.js";
-import { checkRequestOptions } from "./resolve.js";
+import { checkBulkArgs, checkRequestOptions } from "./resolve.js";
 
 export { checkRequestOptions };
 import type { Answer, Requester, RequestSpec, SessionLink } from "./request.js";
@@ -161,10 +161,7 @@ export abstract class Queryable {
   async bulk(stmt: string, bulkArgs: unknown[][], opts?: RequestOptions): Promise<BulkResult> {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
-    if (!Array.isArray(bulkArgs)) throw new InterfaceError("bulk() arguments must be an array of rows");
-    bulkArgs.forEach((row, i) => {
-      if (!Array.isArray(row)) throw new InterfaceError(`bulk() row ${i} must be an array of values`);
-    });
+    checkBulkArgs(bulkArgs);
     if (this.options.onQuery === undefined && activeChannel() === null) return await toBulkResult(await this.runSql(stmt, { bulk_args: bulkArgs }, o), this.options);
     return this.traced(stmt, 0, bulkArgs.length, () => this.runSql(stmt, { bulk_args: bulkArgs }, o),
       (answer) => toBulkResult(answer, this.options));

@@ -90,6 +90,13 @@ export function checkRequestOptions<T extends RequestOptions>(opts: T | undefine
   return opts;
 }
 
+/** @internal Checks bulk arguments, an array of rows that are arrays (the full and the lite entry alike). */
+export function checkBulkArgs(bulkArgs: unknown): asserts bulkArgs is unknown[][] {
+  if (!Array.isArray(bulkArgs)) fail("bulk() arguments must be an array of rows");
+  // An indexed loop: this runs on every row of every bulk (10 000 rows and more).
+  for (let i = 0; i < bulkArgs.length; i++) if (!Array.isArray(bulkArgs[i])) fail(`bulk() row ${i} must be an array of values`);
+}
+
 // What an HTTP header value may hold (fetch's ByteString: Latin-1, no control characters but tab).
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
