@@ -142,7 +142,7 @@ export abstract class Queryable {
     const payload = args === undefined ? {} : { args };
     // Untraced (no onQuery, no channel subscriber): no closures and no extra promise per query.
     if (this.options.onQuery === undefined && activeChannel() === null) {
-      return await toSqlResult<R>(await this.runSql(stmt, payload, o), this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
+      return toSqlResult<R>(await this.runSql(stmt, payload, o), this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
     }
     return this.traced(stmt, args?.length ?? 0, undefined, () => this.runSql(stmt, payload, o),
       (answer) => toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode));
@@ -162,7 +162,7 @@ export abstract class Queryable {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
     checkBulkArgs(bulkArgs);
-    if (this.options.onQuery === undefined && activeChannel() === null) return await toBulkResult(await this.runSql(stmt, { bulk_args: bulkArgs }, o), this.options);
+    if (this.options.onQuery === undefined && activeChannel() === null) return toBulkResult(await this.runSql(stmt, { bulk_args: bulkArgs }, o), this.options);
     return this.traced(stmt, 0, bulkArgs.length, () => this.runSql(stmt, { bulk_args: bulkArgs }, o),
       (answer) => toBulkResult(answer, this.options));
   }

@@ -40,6 +40,8 @@ export const nodePlatform: Platform = {
   },
 };
 
+const IGNORE = (): void => undefined;
+
 interface Target {
   origin: string;
   secure: boolean;
@@ -200,20 +202,13 @@ export class NodeTransport implements Transport {
   }
 
   request(req: TransportRequest): Promise<TransportResponse> {
-    return new Promise((settleOk, settleErr) => {
+    return new Promise((resolve, reject) => {
       // The listeners below stay on a kept-alive socket's last response until its next request: reaching the
       // promise's own resolve/reject from there would keep the settled promise, and so the whole body of the
-      // last response, alive per idle socket. Once settled they reach nothing.
-      let ends: [typeof settleOk, typeof settleErr] | undefined = [settleOk, settleErr];
-      const resolve = (v: TransportResponse): void => {
-        const e = ends;
-        ends = undefined;
-        e?.[0](v);
-      };
-      const reject = (err: unknown): void => {
-        const e = ends;
-        ends = undefined;
-        e?.[1](err);
+      // last response, alive per idle socket. Once settled, the bindings they share point at nothing.
+      const release = (): void => {
+        resolve = IGNORE;
+        reject = IGNORE;
       };
       const target = this.target(req.url);
       const secure = target.secure;
@@ -232,6 +227,7 @@ export class NodeTransport implements Transport {
         req.signal?.removeEventListener("abort", onAbort);
         const te = toTransportError(err);
         reject(new TransportError(te.message, sent && te.sent, te.code, err, reused));
+        release();
       };
       const onAbort = (): void => {
         // No socket yet: the request waited for a free one in a full pool (poolSize).
@@ -249,6 +245,7 @@ export class NodeTransport implements Transport {
       } catch (err) {
         // node:http validates the request head synchronously: nothing was sent.
         reject(new TransportError(err instanceof Error ? err.message : String(err), false, (err as { code?: string }).code, err));
+        release();
         return;
       }
       outgoing.on("socket", (socket: Socket) => {
@@ -275,6 +272,7 @@ export class NodeTransport implements Transport {
           const zlib = enc === "gzip" || enc === "deflate" ? zlibModule() : undefined;
           const stream = webStream(res, zlib === undefined ? undefined : enc === "gzip" ? zlib.createGunzip() : zlib.createInflate());
           resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", header, body: new Uint8Array(0), stream });
+          release();
           return;
         }
         const chunks: Buffer[] = [];
@@ -299,6 +297,7 @@ export class NodeTransport implements Transport {
               header,
               body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
             });
+            release();
           };
           if (encoding === undefined || encoding === "identity") return done(raw);
           decompress(raw, encoding).then(done, (err: unknown) =>
