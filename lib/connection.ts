@@ -7,23 +7,13 @@ import { lazy } from "./lazy.js";
 import type { Logger, RequestOptions, ResolvedOptions } from "./options.js";
 import { checkRequestOptions, Queryable } from "./queryable.js";
 import { Requester, type ServerSource, type ServerSourceFactory } from "./request.js";
+import type { ServerInfo } from "./server-info.js";
 import { Session } from "./session.js";
 import type { StreamHost } from "./stream.js";
 import type { Transport } from "./transport.js";
 import { hide, inspectAs } from "./inspect.js";
 
 const CLOSE_WAIT_FOR_KILLS = 2_000;
-
-/** What `GET /` tells about a node. */
-export interface ServerInfo {
-  /** The server asked, `scheme://host:port[/prefix]`. */
-  server: string;
-  /** The node name. */
-  name: string;
-  clusterName: string;
-  /** The CrateDB version number, e.g. "6.4.3". */
-  version: string;
-}
 
 /** The logger's levels, silenced once `gate.on` is false (levels the user left out stay absent). */
 function quietAfterClose(logger: Logger, gate: { on: boolean }): Logger {

@@ -1,7 +1,8 @@
 /** The public surface shared by every runtime entry: named exports only. */
 export { BlobContainer } from "./blob.js";
 export type { ConnectFunction } from "./connect.js";
-export { Connection, type ServerInfo } from "./connection.js";
+export { Connection } from "./connection.js";
+export type { ServerInfo } from "./server-info.js";
 export { Cursor, type ColumnDescription } from "./cursor.js";
 export { Session } from "./session.js";
 export { RowStream, type StreamOptions } from "./stream.js";

@@ -1,9 +1,19 @@
 /** `conn.serverInfo()`: `GET /` on a node, loaded (a chunk of its own) on its first call. */
-import type { ServerInfo } from "./connection.js";
 import type { Kit } from "./kit.js";
 import type { RequestOptions } from "./options.js";
 import type { Requester, RequestSpec } from "./request.js";
 import type { ServerEntry } from "./servers.js";
+
+/** What `GET /` tells about a node. */
+export interface ServerInfo {
+  /** The server asked, `scheme://host:port[/prefix]`. */
+  server: string;
+  /** The node name. */
+  name: string;
+  clusterName: string;
+  /** The CrateDB version number, e.g. "6.4.3". */
+  version: string;
+}
 
 const ROOT_HEADERS: Record<string, string> = { accept: "application/json" };
 
