@@ -49,7 +49,7 @@ export function report(results, { root }) {
   const N = results.node ?? {};
 
   md.push(`# cratedb-fetch benchmarks${quick ? " (quick)" : ""}`, "",
-    `Node ${process.versions.node}, git ${git}${libDirty ? " + uncommitted lib/ changes" : ""}, dist/node.js sha256 ${distHash}; ` +
+    `Node ${process.versions.node}, git ${git}${libDirty ? " + uncommitted lib/ changes" : ""}, dist/*.js sha256 ${distHash}; ` +
     `load average ${loadStart.map(f2).join("/")} at start, ${loadEnd.map(f2).join("/")} at end; ${seconds.toFixed(0)} s. ` +
     `Node clients: ${results.mode ?? "–"} (interleaved rounds, one client busy at a time). CPUs: ${results.pinning}.`, "",
     "**How to read.** Each client runs once per round, next to the others (order rotated, and reversed every other round). *ratio* = the median over " +

@@ -18,7 +18,7 @@
 // end, also on error or Ctrl-C.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -130,7 +130,14 @@ rmSync(snapRoot, { recursive: true, force: true });
 mkdirSync(snapPkg, { recursive: true });
 cpSync(join(root, "dist"), snap, { recursive: true, filter: (src) => !src.endsWith(".map") });
 cpSync(join(root, "package.json"), join(snapPkg, "package.json"));
-const distHash = createHash("sha256").update(readFileSync(join(snap, "node.js"))).digest("hex").slice(0, 12);
+// dist/node.js and the chunks it may load (ESM dist is split): every .js of the snapshot, in name order.
+const distHash = (() => {
+  const h = createHash("sha256");
+  const files = (dir, rel = "") => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name), `${rel}${e.name}/`) : e.name.endsWith(".js") ? [`${rel}${e.name}`] : []);
+  for (const f of files(snap).sort()) h.update(f).update(readFileSync(join(snap, f)));
+  return h.digest("hex").slice(0, 12);
+})();
 const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim();
 const dirty = spawnSync("git", ["status", "--porcelain", "lib"], { cwd: root, encoding: "utf8" }).stdout.trim() !== "";
 await build({ entryPoints: [join(here, "decode.ts")], bundle: true, format: "esm", platform: "neutral", target: "es2022",
