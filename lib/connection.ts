@@ -108,12 +108,12 @@ export class Connection extends Queryable {
 
   /** Every configured server, normalised, without credentials. */
   get servers(): readonly string[] {
-    return this.requester.servers.map((s) => s.url);
+    return this.requester.urls;
   }
 
   /** The servers currently in rotation, in the order they will be tried. */
   get activeServers(): readonly string[] {
-    return this.requester.pool.activeServers().map((s) => s.url);
+    return this.requester.activeUrls;
   }
 
   /** True after `close()`. */

@@ -115,6 +115,11 @@ export abstract class Queryable {
     return spec;
   }
 
+  /** True when neither `onQuery` nor a TracingChannel subscriber listens: a query then skips tracing altogether. */
+  private untraced(): boolean {
+    return this.options.onQuery === undefined && activeChannel() === null;
+  }
+
   /**
    * @internal Sends a statement (`send`) and decodes its answer, reported to `onQuery` and the TracingChannel
    * when either listens (trace.ts, loaded then); query() and bulk() check first and skip this when none does.
@@ -141,7 +146,7 @@ export abstract class Queryable {
     if (args !== undefined && !Array.isArray(args)) throw new InterfaceError("query() arguments must be an array (use a cursor for %(name)s parameters)");
     const payload = args === undefined ? {} : { args };
     // Untraced (no onQuery, no channel subscriber): no closures and no extra promise per query.
-    if (this.options.onQuery === undefined && activeChannel() === null) {
+    if (this.untraced()) {
       return toSqlResult<R>(await this.runSql(stmt, payload, o), this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
     }
     return this.traced(stmt, args?.length ?? 0, undefined, () => this.runSql(stmt, payload, o),
@@ -162,7 +167,7 @@ export abstract class Queryable {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
     checkBulkArgs(bulkArgs);
-    if (this.options.onQuery === undefined && activeChannel() === null) return toBulkResult(await this.runSql(stmt, { bulk_args: bulkArgs }, o), this.options);
+    if (this.untraced()) return toBulkResult(await this.runSql(stmt, { bulk_args: bulkArgs }, o), this.options);
     return this.traced(stmt, 0, bulkArgs.length, () => this.runSql(stmt, { bulk_args: bulkArgs }, o),
       (answer) => toBulkResult(answer, this.options));
   }

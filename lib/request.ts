@@ -116,6 +116,16 @@ export class Requester {
     return this.discovery?.servers ?? this.opts.servers;
   }
 
+  /** What a connection's `servers` shows: every server's URL, without credentials. */
+  get urls(): readonly string[] {
+    return this.servers.map((s) => s.url);
+  }
+
+  /** What a connection's `activeServers` shows: the URLs in rotation, in the order they will be tried. */
+  get activeUrls(): readonly string[] {
+    return this.pool.activeServers().map((s) => s.url);
+  }
+
   /** Stops node discovery (the transport is closed by its owner). */
   close(): void {
     this.discovery?.stop();

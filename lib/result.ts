@@ -52,17 +52,19 @@ export interface JsonBody extends Parsed {
 export function readJson(answer: Answer, opts: DecodeOptions): JsonBody | Promise<JsonBody> {
   const text = decoder.decode(answer.body);
   if (answer.status < 200 || answer.status >= 300) throw errorFromResponse(answer.status, answer.statusText, answer.redact(text), answer.server);
-  const notJson = (err: unknown): ProgrammingError =>
-    new ProgrammingError(`Invalid server response (HTTP ${answer.status}, not JSON) from ${answer.server}: ${excerpt(answer.redact(text))}`,
-      { status: answer.status, server: answer.server, cause: err });
   let parsed: Parsed | Promise<Parsed>;
   try {
     parsed = parseBody(text, opts);
   } catch (err) {
-    throw notJson(err);
+    throw notJson(answer, text, err);
   }
-  if (parsed instanceof Promise) return parsed.then((p) => jsonBody(answer, p), (err: unknown) => Promise.reject(notJson(err)));
+  if (parsed instanceof Promise) return parsed.then((p) => jsonBody(answer, p), (err: unknown) => Promise.reject(notJson(answer, text, err)));
   return jsonBody(answer, parsed);
+}
+
+function notJson(answer: Answer, text: string, err: unknown): ProgrammingError {
+  return new ProgrammingError(`Invalid server response (HTTP ${answer.status}, not JSON) from ${answer.server}: ${excerpt(answer.redact(text))}`,
+    { status: answer.status, server: answer.server, cause: err });
 }
 
 function jsonBody(answer: Answer, parsed: Parsed): JsonBody {
