@@ -24,6 +24,35 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void
   });
 }
 
+/**
+ * Waits for `ready` (a layer still loading) for at most `ms`, then goes on without it; rejects with the
+ * signal's reason when it aborts first. A request's deadline and signal hold from the call, waits included.
+ */
+export function waitAtMost(ready: Promise<void>, ms: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+  if (ms === undefined && signal === undefined) return ready;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const done = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const onAbort = (): void => {
+      done();
+      reject(signal?.reason);
+    };
+    const timer = ms === undefined ? undefined : setTimeout(() => {
+      done();
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const go = (): void => {
+      done();
+      resolve();
+    };
+    ready.then(go, go);
+  });
+}
+
 /** The delay before retry number `n` (1-based): 0, f, 2f, 4f, … capped at 120 s. */
 export function backoffDelay(n: number, factor: number): number {
   if (n <= 1 || factor <= 0) return 0;

@@ -9,7 +9,7 @@
 import { ConnectionError, CrateDBError, ProgrammingError } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
 import { ServerHeaders } from "./headers.js";
-import { Timeout, backoffDelay, sleep, withDeadline } from "./deadline.js";
+import { Timeout, backoffDelay, sleep, waitAtMost, withDeadline } from "./deadline.js";
 import { ServerPool } from "./pool.js";
 import type { ServerEntry } from "./servers.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
@@ -81,7 +81,7 @@ export interface Answer extends TransportResponse {
 export interface ServerSource {
   /** The configured servers, then the ones the layer found. */
   readonly servers: readonly ServerEntry[];
-  /** While the layer is not ready to start (e.g. its module is loading): requests wait for it. */
+  /** While the layer is not ready to start (e.g. its module is loading): requests wait for it, within their timeout and signal. */
   readonly ready?: Promise<void> | undefined;
   start(): void;
   stop(): void;
@@ -144,7 +144,8 @@ export class Requester {
     const source = this.discovery;
     if (source !== undefined) {
       if (source.ready !== undefined) {
-        await source.ready;
+        // The source's module is loading: wait, but within the request's own timeout and signal.
+        await waitAtMost(source.ready, spec.timeout ?? this.opts.timeout, spec.signal);
         if (this.isShut) throw new ProgrammingError("Connection closed");
       }
       source.start();

@@ -3,7 +3,10 @@
 // (API.md, Failover): connecting → fail over, the node leaves the rotation; queued → "timed out … not sent",
 // rotation untouched; after sending → the statement ran out of time: killed, the node stays, not re-sent.
 import { expect } from "chai";
-import { ConnectionError, connect } from "cratedb-fetch";
+import { ConnectionError, connect, type ConnectOptions } from "cratedb-fetch";
+import { Requester, type RequestSpec, type ServerSource } from "../lib/request.js";
+import { resolveOptions } from "../lib/resolve.js";
+import type { Transport } from "../lib/transport.js";
 import { startCluster, startTarpit, type Tarpit } from "./support/cluster.js";
 import type { ClusterCerts, ClusterHandle } from "./support/cluster-api.js";
 import { expectReject, notApplicable, runtime, sleep } from "./support/helpers.js";
@@ -139,5 +142,72 @@ describe("Deadlines hold from the call: connecting, queued, sent", () => {
     const sent = (await plain.requests()).map((r) => r.body);
     expect(sent.some((b) => b.includes("pool_second"))).to.equal(false);
     await conn.close();
+  });
+});
+
+// A layer that is still loading (node discovery's module, on the first request after connect()) holds
+// requests back so that its first refresh picks its server first; that wait is part of the request's
+// deadline and honours its signal (the request loop with a source that never gets ready).
+describe("Deadlines hold while a server-source layer is still loading", () => {
+  let cluster: ClusterHandle;
+  before(async () => {
+    cluster = await startCluster({ nodes: 1 });
+  });
+  after(async () => {
+    await cluster?.close();
+  });
+
+  function requesterWithStuckSource(options: ConnectOptions = {}): { requester: Requester; close: () => Promise<void>; started: () => boolean } {
+    const resolved = resolveOptions(cluster.urls, options, { name: "spec", unsupported: () => "n/a" });
+    // This runtime's own transport, as its connect() makes it (closed with the connection).
+    const conn = connect(cluster.urls);
+    const transport = (conn as unknown as { transport: Transport }).transport;
+    let started = false;
+    const source: ServerSource = {
+      servers: resolved.servers,
+      ready: new Promise<void>(() => {}), // never
+      start: () => void (started = true),
+      stop: () => undefined,
+    };
+    const requester = new Requester(resolved, transport, () => source);
+    return { requester, close: () => conn.close(), started: () => started };
+  }
+  const spec = (extra: Partial<RequestSpec> = {}): RequestSpec => ({
+    method: "POST", path: "/_sql", body: JSON.stringify({ stmt: "SELECT 1" }), retrySafe: true, schema: false,
+    headers: { "content-type": "application/json" }, ...extra,
+  });
+
+  for (const where of ["connect()", "the request"] as const) {
+    it(`a request with a timeout (given to ${where}) waits for the layer at most that long, then is sent`, async () => {
+      const { requester, close, started } = requesterWithStuckSource(where === "connect()" ? { timeout: 150 } : {});
+      try {
+        const t0 = Date.now();
+        const answer = await requester.send(spec(where === "connect()" ? {} : { timeout: 150 }));
+        const ms = Date.now() - t0;
+        expect(answer.status).to.equal(200);
+        expect(ms, "waited at least the timeout for the layer").to.be.at.least(140);
+        expect(ms, "then sent without it").to.be.below(150 + MARGIN);
+        expect(started(), "the layer is started (it starts itself when it arrives)").to.equal(true);
+      } finally {
+        await close();
+      }
+    });
+  }
+
+  it("a request aborted while the layer loads rejects at once with the reason, and nothing is sent", async () => {
+    await cluster.resetLog();
+    const { requester, close } = requesterWithStuckSource();
+    try {
+      const ac = new AbortController();
+      const reason = new Error("user gave up");
+      setTimeout(() => ac.abort(reason), 50);
+      const t0 = Date.now();
+      const err = await requester.send(spec({ signal: ac.signal })).then(() => undefined, (e: unknown) => e);
+      expect(err).to.equal(reason);
+      expect(Date.now() - t0).to.be.below(50 + MARGIN);
+      expect(await cluster.requests()).to.have.length(0);
+    } finally {
+      await close();
+    }
   });
 });
