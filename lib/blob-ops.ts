@@ -3,7 +3,6 @@
  * given), download whole or as a stream, exists, delete. Loaded (a chunk of its own) on a container's
  * first operation.
  */
-import type { Connection } from "./connection.js";
 import type { Kit } from "./kit.js";
 import type { Answer, RequestSpec } from "./request.js";
 
@@ -34,10 +33,19 @@ export async function sha1Hex(kit: Kit, bytes: Uint8Array): Promise<string> {
   return toHex(await subtle.digest("SHA-1", bytes as BufferSource));
 }
 
+/** What a BLOB table uses of its Connection (which implements it). */
+export interface BlobConnection {
+  readonly closed: boolean;
+  /** Every configured server, without credentials. */
+  readonly servers: readonly string[];
+  /** The connection's request loop. */
+  readonly requests: { send(spec: RequestSpec): Promise<Answer> };
+}
+
 /** A BLOB table's name and its connection: what each operation needs. */
 export interface BlobTable {
   readonly name: string;
-  readonly connection: Connection;
+  readonly connection: BlobConnection;
   readonly kit: Kit;
 }
 

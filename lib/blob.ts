@@ -2,8 +2,7 @@
  * BlobContainer: the BLOB table API over `/_blobs/<table>/<sha1>`. Made synchronously by
  * `conn.getBlobContainer()`; its operations (blob-ops.ts) are loaded on the first one.
  */
-import type { BlobTable } from "./blob-ops.js";
-import type { Connection } from "./connection.js";
+import type { BlobConnection, BlobTable } from "./blob-ops.js";
 import { InterfaceError } from "./errors.js";
 import { hide, inspectAs } from "./inspect.js";
 import { kit } from "./kit.js";
@@ -23,7 +22,7 @@ const ops = /* @__PURE__ */ lazy(() => import("./blob-ops.js"));
  */
 export class BlobContainer {
   /** @internal Use `conn.getBlobContainer(name)`. */
-  constructor(readonly name: string, private readonly connection: Connection) {
+  constructor(readonly name: string, private readonly connection: BlobConnection) {
     if (typeof name !== "string" || name === "" || name.startsWith("_") || name.includes("/")) {
       throw new InterfaceError(`Invalid blob table name '${String(name)}'`);
     }

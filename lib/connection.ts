@@ -5,11 +5,12 @@ import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js
 import { kit } from "./kit.js";
 import { lazy } from "./lazy.js";
 import type { Logger, RequestOptions, ResolvedOptions } from "./options.js";
-import { checkRequestOptions, Queryable } from "./queryable.js";
+import { Queryable } from "./queryable.js";
+import { checkRequestOptions } from "./resolve.js";
 import { Requester, type ServerSource, type ServerSourceFactory } from "./request.js";
 import type { ServerInfo } from "./server-info.js";
 import { Session } from "./session.js";
-import type { StreamHost } from "./stream.js";
+import type { StreamHost } from "./stream-run.js";
 import type { Transport } from "./transport.js";
 import { hide, inspectAs } from "./inspect.js";
 

@@ -1,5 +1,5 @@
 /** Cursor: the PEP 249 surface over query results. */
-import type { Queryable } from "./queryable.js";
+import type { Runner } from "./runner.js";
 import { InterfaceError, ProgrammingError } from "./errors.js";
 import { toBulkResult, toSqlResult, type BulkItem } from "./result.js";
 import { prepareBulk, prepareParams } from "./statements.js";
@@ -36,7 +36,7 @@ export class Cursor {
   private isClosed = false;
 
   /** @internal Use `conn.cursor()`. */
-  constructor(readonly connection: Queryable, private readonly converter: Converter | undefined) {
+  constructor(readonly connection: Runner, private readonly converter: Converter | undefined) {
     hide(this, "connection", "converter", "result");
     inspectAs(this, "Cursor"); // util.inspect / console.log show what toJSON() shows
   }

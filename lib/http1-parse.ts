@@ -4,8 +4,17 @@
  * socket, because a lenient guess at where a body ends is how a response ends up with the wrong
  * request (response smuggling). Nothing here waits for bytes that a valid response would not need.
  */
-import type { ByteSocket } from "./http1.js";
 import { TransportError } from "./transport.js";
+
+/** A connected byte stream. */
+export interface ByteSocket {
+  /** Resolves when the bytes are handed to the operating system (or rejects when the socket broke). */
+  write(data: Uint8Array): Promise<void>;
+  /** The next bytes received; `null` at end of stream. Rejects when the socket broke. One read at a time. */
+  read(): Promise<Uint8Array | null>;
+  /** Closes (destroys) the socket; idempotent. A pending `read()` then resolves `null` or rejects. */
+  close(): void;
+}
 
 /** Bound on a response head (status line and fields), and on a trailer section. */
 export const MAX_HEAD: number = 64 * 1024;

@@ -14,18 +14,8 @@
  * - `ECONNECT` (sent: false): the socket was being opened (TCP connect or TLS handshake); the transport stays unbound;
  * - `EABORTED` (sent: true): bytes were written; the socket is destroyed and the session lost.
  */
-import { readResponse, Reader } from "./http1-parse.js";
+import { readResponse, Reader, type ByteSocket } from "./http1-parse.js";
 import { TransportError, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
-
-/** A connected byte stream. */
-export interface ByteSocket {
-  /** Resolves when the bytes are handed to the operating system (or rejects when the socket broke). */
-  write(data: Uint8Array): Promise<void>;
-  /** The next bytes received; `null` at end of stream. Rejects when the socket broke. One read at a time. */
-  read(): Promise<Uint8Array | null>;
-  /** Closes (destroys) the socket; idempotent. A pending `read()` then resolves `null` or rejects. */
-  close(): void;
-}
 
 /**
  * Opens a socket to `scheme://host:port`; rejects with a TransportError (`sent: false`) on failure.

@@ -9,14 +9,14 @@ import { hide } from "./inspect.js";
 import { encodeBody } from "./json.js";
 import type { RequestOptions, ResolvedOptions } from "./options.js";
 import { checkBulkArgs, checkRequestOptions } from "./resolve.js";
-
-export { checkRequestOptions };
 import type { Answer, Requester, RequestSpec, SessionLink } from "./request.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
 import { createSql, type SqlTag } from "./sql.js";
 import { endsInCode, isReadOnly } from "./statements.js";
 import { lazy } from "./lazy.js";
-import { RowStream, type StreamHost, type StreamOptions } from "./stream.js";
+import type { Runner } from "./runner.js";
+import { RowStream, type StreamOptions } from "./stream.js";
+import type { StreamHost } from "./stream-run.js";
 import { activeChannel } from "./trace-gate.js";
 import type { Converter } from "./types.js";
 
@@ -39,7 +39,7 @@ function checkStatement(stmt: unknown): asserts stmt is string {
 }
 
 /** Runs SQL: the part of Connection that a Session shares. */
-export abstract class Queryable {
+export abstract class Queryable implements Runner {
   /** @internal */
   readonly options: ResolvedOptions;
   /** @internal */

@@ -9,7 +9,7 @@ import type { ResolvedOptions } from "./options.js";
 import { Queryable } from "./queryable.js";
 import type { Requester, SessionLink } from "./request.js";
 import { sessionLink } from "./session-link.js";
-import type { StreamHost } from "./stream.js";
+import type { StreamHost } from "./stream-run.js";
 import type { Transport } from "./transport.js";
 import { hide, inspectAs } from "./inspect.js";
 

@@ -3,12 +3,42 @@
  * ahead, `CLOSE` (retried), and the release of the stream's session. Loaded (a chunk of its own) when
  * a stream is first iterated.
  */
-import type { RowMode } from "./options.js";
+import type { RequestOptions, RowMode } from "./options.js";
 import type { SqlResult } from "./result.js";
-import type { StreamHost, StreamState } from "./stream.js";
+import type { Runner } from "./runner.js";
+import type { ColType } from "./types.js";
 import { uuid } from "./uuid.js";
 
 const CLOSE_ATTEMPTS = 3;
+
+/** @internal A session to run a stream on, and what to do with it afterwards. */
+export interface StreamHost {
+  runner: Runner;
+  release(): Promise<void>;
+}
+
+/** @internal A stream's state: kept by its RowStream (stream.ts), run here. */
+export interface StreamState {
+  readonly stmt: string;
+  readonly args: unknown[] | undefined;
+  readonly batchSize: number;
+  readonly opts: RequestOptions;
+  readonly open: () => StreamHost;
+  /** The server-side cursor's name, once iteration started. */
+  name: string;
+  host: StreamHost | undefined;
+  started: boolean;
+  declared: boolean;
+  /** The DECLARE or FETCH in flight, settled-safe: closing waits for it before sending CLOSE. */
+  pending: Promise<unknown> | undefined;
+  /** Why the stream was stopped from outside (an abort, `close()`): the iteration rejects with it. */
+  stopped: { error: unknown } | undefined;
+  closing: Promise<void> | undefined;
+  onAbort: (() => void) | undefined;
+  columns: string[];
+  types: ColType[];
+  count: number;
+}
 
 /** The rows of the stream in batches; ends the stream (cursor, session) however the iteration ends. */
 export async function* batches<R>(state: StreamState): AsyncGenerator<R[], void, undefined> {

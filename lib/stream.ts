@@ -11,9 +11,10 @@
 import { InterfaceError, ProgrammingError } from "./errors.js";
 import { lazy } from "./lazy.js";
 import type { RequestOptions } from "./options.js";
-import { checkRequestOptions, type Queryable } from "./queryable.js";
-import { leadingKeyword } from "./statements.js";
+import { checkRequestOptions } from "./resolve.js";
+import type { StreamHost, StreamState } from "./stream-run.js";
 import type { ColType } from "./types.js";
+import { leadingKeyword } from "./statements.js";
 import { hide, inspectAs } from "./inspect.js";
 
 /** Options of `stream()`. */
@@ -23,35 +24,6 @@ export interface StreamOptions extends RequestOptions {
    * @default 1000
    */
   batchSize?: number;
-}
-
-/** @internal A session to run a stream on, and what to do with it afterwards. */
-export interface StreamHost {
-  runner: Queryable;
-  release(): Promise<void>;
-}
-
-/** @internal A stream's state: kept by its RowStream, run by stream-run.ts. */
-export interface StreamState {
-  readonly stmt: string;
-  readonly args: unknown[] | undefined;
-  readonly batchSize: number;
-  readonly opts: RequestOptions;
-  readonly open: () => StreamHost;
-  /** The server-side cursor's name, once iteration started. */
-  name: string;
-  host: StreamHost | undefined;
-  started: boolean;
-  declared: boolean;
-  /** The DECLARE or FETCH in flight, settled-safe: closing waits for it before sending CLOSE. */
-  pending: Promise<unknown> | undefined;
-  /** Why the stream was stopped from outside (an abort, `close()`): the iteration rejects with it. */
-  stopped: { error: unknown } | undefined;
-  closing: Promise<void> | undefined;
-  onAbort: (() => void) | undefined;
-  columns: string[];
-  types: ColType[];
-  count: number;
 }
 
 const run = /* @__PURE__ */ lazy(() => import("./stream-run.js"));

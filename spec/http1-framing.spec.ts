@@ -5,7 +5,8 @@
 // or is lost when the connection cannot carry another request), or fails with a TransportError that ends
 // the session. Never a wrong body, never a hang: a case that does not settle within 1 s fails as a hang.
 import { expect } from "chai";
-import { PinnedTransport, requestBytes, type ByteSocket } from "../lib/http1.js";
+import type { ByteSocket } from "../lib/http1-parse.js";
+import { PinnedTransport, requestBytes } from "../lib/http1.js";
 import { TransportError, type TransportResponse } from "../lib/transport.js";
 
 const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));

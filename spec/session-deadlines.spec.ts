@@ -5,7 +5,8 @@
 // opener) and the property test of random fault schedules run where the spec can start a TCP server.
 import { expect } from "chai";
 import fc from "fast-check";
-import { PinnedTransport, type ByteSocket, type SocketOpener } from "../lib/http1.js";
+import type { ByteSocket } from "../lib/http1-parse.js";
+import { PinnedTransport, type SocketOpener } from "../lib/http1.js";
 import { workersSocketOpener, type WorkersSocket } from "../lib/runtime/workers.js";
 import { TransportError, type TransportRequest, type TransportResponse } from "../lib/transport.js";
 import { notApplicable, runtime, sleep } from "./support/helpers.js";

@@ -5,7 +5,8 @@
  */
 import type * as NetModule from "node:net";
 import type * as TlsModule from "node:tls";
-import { PinnedTransport, type ByteSocket, type SocketOpener } from "../http1.js";
+import type { ByteSocket } from "../http1-parse.js";
+import { PinnedTransport, type SocketOpener } from "../http1.js";
 import type { TlsSocketOptions } from "../options.js";
 import { toTransportError, TransportError, type Transport } from "../transport.js";
 import { builtin } from "./node-builtin.js";

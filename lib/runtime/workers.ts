@@ -3,7 +3,8 @@
  * `secureTransport: "on"`), speaking HTTP/1.1 through `PinnedTransport`. Certificates are verified
  * by the platform; there are no TLS options to pass, as with fetch in Workers.
  */
-import type { ByteSocket, SocketOpener } from "../http1.js";
+import type { ByteSocket } from "../http1-parse.js";
+import type { SocketOpener } from "../http1.js";
 import { TransportError } from "../transport.js";
 
 /** The part of `cloudflare:sockets` used here. */
