@@ -2,6 +2,7 @@
 import { BlobContainer } from "./blob.js";
 import type { Discovery } from "./discover.js";
 import { InterfaceError, NotSupportedError, ProgrammingError } from "./errors.js";
+import { waitAtMost } from "./deadline.js";
 import { kit } from "./kit.js";
 import { lazy } from "./lazy.js";
 import type { Logger, RequestOptions, ResolvedOptions } from "./options.js";
@@ -58,9 +59,8 @@ function discoverySource(options: ResolvedOptions, intervalMs: number): ServerSo
       get servers() {
         return real?.servers ?? options.servers;
       },
-      get ready() {
-        return ready;
-      },
+      // Within the request's timeout and signal: a request's deadline holds from the call.
+      wait: (ms, signal) => (ready === undefined ? undefined : waitAtMost(ready, ms, signal)),
       start() {
         started = true;
         real?.start();

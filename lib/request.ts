@@ -9,7 +9,7 @@
 import { ConnectionError, CrateDBError, ProgrammingError } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
 import { ServerHeaders } from "./headers.js";
-import { Timeout, backoffDelay, sleep, waitAtMost, withDeadline } from "./deadline.js";
+import { Timeout, backoffDelay, sleep, withDeadline } from "./deadline.js";
 import { ServerPool } from "./pool.js";
 import type { ServerEntry } from "./servers.js";
 import { TransportError, toTransportError, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
@@ -81,8 +81,11 @@ export interface Answer extends TransportResponse {
 export interface ServerSource {
   /** The configured servers, then the ones the layer found. */
   readonly servers: readonly ServerEntry[];
-  /** While the layer is not ready to start (e.g. its module is loading): requests wait for it, within their timeout and signal. */
-  readonly ready?: Promise<void> | undefined;
+  /**
+   * While the layer is not ready to start (e.g. its module is loading): a wait for it that ends within the
+   * request's timeout `ms` and rejects when `signal` aborts (deadline.ts `waitAtMost`); undefined once ready.
+   */
+  wait?(ms: number | undefined, signal: AbortSignal | undefined): Promise<void> | undefined;
   start(): void;
   stop(): void;
 }
@@ -143,9 +146,9 @@ export class Requester {
     if (this.isShut) throw new ProgrammingError("Connection closed");
     const source = this.discovery;
     if (source !== undefined) {
-      if (source.ready !== undefined) {
-        // The source's module is loading: wait, but within the request's own timeout and signal.
-        await waitAtMost(source.ready, spec.timeout ?? this.opts.timeout, spec.signal);
+      const waiting = source.wait?.(spec.timeout ?? this.opts.timeout, spec.signal);
+      if (waiting !== undefined) {
+        await waiting;
         if (this.isShut) throw new ProgrammingError("Connection closed");
       }
       source.start();

@@ -4,6 +4,7 @@
 // rotation untouched; after sending → the statement ran out of time: killed, the node stays, not re-sent.
 import { expect } from "chai";
 import { ConnectionError, connect, type ConnectOptions } from "cratedb-fetch";
+import { waitAtMost } from "../lib/deadline.js";
 import { Requester, type RequestSpec, type ServerSource } from "../lib/request.js";
 import { resolveOptions } from "../lib/resolve.js";
 import type { Transport } from "../lib/transport.js";
@@ -165,7 +166,8 @@ describe("Deadlines hold while a server-source layer is still loading", () => {
     let started = false;
     const source: ServerSource = {
       servers: resolved.servers,
-      ready: new Promise<void>(() => {}), // never
+      // What discovery's source does while its module loads, with a load that never ends.
+      wait: (ms, signal) => waitAtMost(new Promise<void>(() => {}), ms, signal),
       start: () => void (started = true),
       stop: () => undefined,
     };
