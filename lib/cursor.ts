@@ -2,9 +2,13 @@
 import type { Runner } from "./runner.js";
 import { InterfaceError, ProgrammingError } from "./errors.js";
 import { toBulkResult, toSqlResult, type BulkItem } from "./result.js";
-import { prepareBulk, prepareParams } from "./statements.js";
+import { kit } from "./kit.js";
+import { lazy } from "./lazy.js";
 import type { ColType, Converter } from "./types.js";
 import { hide, inspectAs } from "./inspect.js";
+
+// The parameter rewriting (`%(name)s`), loaded by the first execute: a chunk of its own.
+const paramsLayer = /* @__PURE__ */ lazy(() => import("./params.js"));
 
 /** A PEP 249 column description: `[name, type, null, null, null, null, null]`. */
 export type ColumnDescription = [string, ColType | null, null, null, null, null, null];
@@ -73,6 +77,7 @@ export class Cursor {
    * Giving both non-empty `params` and `bulkParams` throws `InterfaceError`.
    */
   async execute(stmt: string, params?: unknown[] | Record<string, unknown> | null, bulkParams?: unknown[][] | Array<Record<string, unknown>> | null): Promise<void> {
+    const p = paramsLayer.now ?? (await paramsLayer.load());
     this.ensureUsable();
     const hasParams = params !== undefined && params !== null && (!Array.isArray(params) || params.length > 0);
     if (bulkParams !== undefined && bulkParams !== null) {
@@ -82,7 +87,7 @@ export class Cursor {
       await this.executemany(stmt, bulkParams);
       return;
     }
-    const prepared = prepareParams(stmt, params);
+    const prepared = p.prepareParams(kit, stmt, params);
     const payload = prepared.args === undefined ? {} : { args: prepared.args };
     const conn = this.connection;
     const res = await conn.traced( prepared.stmt, prepared.args?.length ?? 0, undefined, () => conn.runSql(prepared.stmt, payload, {}),
@@ -93,8 +98,9 @@ export class Cursor {
 
   /** Executes a statement once per row of parameters in one bulk request; returns the items. */
   async executemany(stmt: string, seq: unknown[][] | Array<Record<string, unknown>>): Promise<BulkItem[]> {
+    const p = paramsLayer.now ?? (await paramsLayer.load());
     this.ensureUsable();
-    const prepared = prepareBulk(stmt, seq);
+    const prepared = p.prepareBulk(kit, stmt, seq);
     const conn = this.connection;
     const bulk = await conn.traced( prepared.stmt, 0, prepared.bulkArgs.length, () => conn.runSql(prepared.stmt, { bulk_args: prepared.bulkArgs }, {}),
       (answer) => toBulkResult(answer, conn.options));

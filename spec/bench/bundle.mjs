@@ -65,7 +65,8 @@ async function sizes(code, resolveDir) {
     initial.add(path);
     for (const i of outputs[path].imports) if (i.kind === "import-statement" && !i.external) visit(resolve(i.path));
   };
-  visit(Object.keys(outputs).find((k) => outputs[k].entryPoint !== undefined));
+  // The app itself (stdin): the chunks behind import() are entry points in the metafile too.
+  visit(Object.keys(outputs).find((k) => outputs[k].entryPoint === "<stdin>"));
   // Lazy: what the initial chunks can load with import(), and what that imports. (esbuild also emits a chunk
   // for every import() in code that tree shaking dropped: nothing can load those, so they are not counted.)
   const reachable = new Set(initial);
