@@ -8,6 +8,8 @@ import { pathToFileURL } from "node:url";
 export const RAW_HTTP = "raw node:http";
 /** The same client as RAW_HTTP in a second process: the A/A pair whose ratio shows the bench's noise floor. */
 export const RAW_HTTP_AA = "raw node:http (A/A)";
+/** The raw client of the unsafe-BIGINT large query, in a process of its own (see large-decode). */
+export const RAW_HTTP_UNSAFE = "raw node:http (unsafe)";
 export const RAW_FETCH = "raw fetch";
 export const CF = "cratedb-fetch";
 export const CF_FETCH = "cratedb-fetch (fetch)";
@@ -96,6 +98,7 @@ export async function makeClients(url, root, which) {
   const all = {
     [RAW_HTTP]: () => rawHttp(url),
     [RAW_HTTP_AA]: () => rawHttp(url, RAW_HTTP_AA),
+    [RAW_HTTP_UNSAFE]: () => rawHttp(url, RAW_HTTP_UNSAFE),
     [RAW_FETCH]: () => rawFetch(url),
     [CF]: () => cratedbFetch(CF, connect, url),
     [CF_FETCH]: () => cratedbFetch(CF_FETCH, connect, url, { fetch: globalThis.fetch }),

@@ -2,9 +2,10 @@
 // Options: --quick, --no-build (use the existing dist/), --only a,b (scenario names: bundle-size,
 // cold-import, point-c1, point-c32, small-c8, large-decode, bulk-insert, stream, decode-only, runtimes).
 // Environment: BENCH_PIN=0 (no CPU pinning) or BENCH_PIN=<client cpu>,<server cpu>; BENCH_INPROCESS=1
-// and BENCH_CLIENTS=a,b (node-scenarios.mjs); BENCH_HOLD_PREVIOUS=1 (worker.mjs: every client's previous
-// large-decode/bulk result stays reachable during the next measured call, as raw node:http's does by
-// itself). `node spec/bench/chart.mjs` redraws the chart from results.json.
+// and BENCH_CLIENTS=a,b (node-scenarios.mjs); BENCH_HOLD_PREVIOUS=0 (worker.mjs: no client keeps its
+// previous large-decode/bulk result reachable during the next measured call; by default every client does,
+// as an app holding its rows does and raw node:http does by itself; a full run also measures large-decode
+// with 0 and reports it beside). `node spec/bench/chart.mjs` redraws the chart from results.json.
 //
 // Builds dist/ and snapshots it to build/bench/snap (so a concurrent rebuild cannot change what is
 // measured mid-run), starts spec/bench/server.mjs (a separate process), runs every scenario in
@@ -219,6 +220,14 @@ for (const s of ["point-c1", "point-c32", "small-c8", "large-decode", "bulk-inse
   results.node[s] = r.data;
   results.mode = r.mode;
   log(`${s} done`);
+}
+if (want("large-decode") && !quick && process.env.BENCH_HOLD_PREVIOUS !== "0") {
+  // The same scenario with no client holding its previous result: how much of each client's time is the
+  // heap size V8 picks (reported beside, not a target).
+  const stdout = await run(node, ["--expose-gc", join(here, "node-scenarios.mjs"), "large-decode", url],
+    { timeoutMs: 240_000, label: "large-decode (nothing held)", env: { ...process.env, BENCH_HOLD_PREVIOUS: "0" } });
+  results.node["large-decode, nothing held"] = resultOf(stdout, "large-decode").data;
+  log("large-decode (nothing held) done");
 }
 
 if (want("large-decode")) {
