@@ -98,22 +98,23 @@ export async function stream(t: BlobTable, digest: string): Promise<ReadableStre
   return new Blob([text as BlobPart]).stream();
 }
 
-/** See `BlobContainer.exists`. */
-export async function exists(t: BlobTable, digest: string): Promise<boolean> {
-  const answer = await send(t, "HEAD", digest);
-  if (answer.status === 200) return true;
+/** A HEAD or DELETE: true on `found`, false on 404 (or another status below 400), the mapped error from 400 up. */
+async function present(t: BlobTable, method: "HEAD" | "DELETE", digest: string, found: number): Promise<boolean> {
+  const answer = await send(t, method, digest);
+  if (answer.status === found) return true;
   if (answer.status === 404) return false;
   if (answer.status >= 400) fail(t, answer);
   return false;
 }
 
+/** See `BlobContainer.exists`. */
+export function exists(t: BlobTable, digest: string): Promise<boolean> {
+  return present(t, "HEAD", digest, 200);
+}
+
 /** See `BlobContainer.delete`. */
-export async function remove(t: BlobTable, digest: string): Promise<boolean> {
-  const answer = await send(t, "DELETE", digest);
-  if (answer.status === 204) return true;
-  if (answer.status === 404) return false;
-  if (answer.status >= 400) fail(t, answer);
-  return false;
+export function remove(t: BlobTable, digest: string): Promise<boolean> {
+  return present(t, "DELETE", digest, 204);
 }
 
 /**

@@ -8,28 +8,13 @@ export class Timeout {
   constructor(readonly ms: number) {}
 }
 
-/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /**
- * Waits for `ready` (a layer still loading) for at most `ms`, then goes on without it; rejects with the
- * signal's reason when it aborts first. A request's deadline and signal hold from the call, waits included.
+ * Waits for `ready` (a layer still loading; none: a plain sleep) for at most `ms`, then goes on without it;
+ * rejects with the signal's reason when it aborts first. A request's deadline and signal hold from the
+ * call, waits included.
  */
-export function waitAtMost(ready: Promise<void>, ms: number | undefined, signal: AbortSignal | undefined): Promise<void> {
-  if (ms === undefined && signal === undefined) return ready;
+export function waitAtMost(ready: Promise<void> | undefined, ms: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+  if (ready !== undefined && ms === undefined && signal === undefined) return ready;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const done = (): void => {
@@ -49,8 +34,13 @@ export function waitAtMost(ready: Promise<void>, ms: number | undefined, signal:
       done();
       resolve();
     };
-    ready.then(go, go);
+    ready?.then(go, go);
   });
+}
+
+/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return waitAtMost(undefined, ms, signal);
 }
 
 /** The delay before retry number `n` (1-based): 0, f, 2f, 4f, … capped at 120 s. */
