@@ -95,6 +95,23 @@ describe("Failover across a 3-node cluster", () => {
     await conn.close();
   });
 
+  it("an abort during the backoff between retries rejects at once with its reason, and nothing more is sent", async () => {
+    const conn = connect([urls[0] as string], { backoffFactor: 5000, maxRetries: 3 });
+    // Attempt 1, then attempt 2 at once (the first retry waits 0), then a 5 s backoff: the abort lands in it.
+    await cluster.fault({ node: 0, fault: { kind: "status", status: 503 }, times: 2 });
+    const ac = new AbortController();
+    const reason = new Error("user gave up");
+    const pending = conn.query("SELECT 1", [], { signal: ac.signal }).then(() => undefined, (e: unknown) => e);
+    await sleep(300);
+    const started = Date.now();
+    ac.abort(reason);
+    expect(await pending).to.equal(reason);
+    expect(Date.now() - started).to.be.below(500);
+    await sleep(200);
+    expect(await nodesSeen(), "no attempt after the abort").to.deep.equal([0, 0]);
+    await conn.close();
+  });
+
   it("re-sends a SELECT to the next node after a reset mid-response", async () => {
     const conn = connect(urls);
     await cluster.fault({ node: 0, fault: { kind: "reset-after-headers" } });
