@@ -156,6 +156,8 @@ export interface JobInfo {
   state: "running" | "done" | "killed";
   /** Epoch ms. */
   started: number;
+  /** True when a `job` fault held it (it ran past planning and could be killed), false when it ran at once. */
+  held: boolean;
 }
 
 export interface KillInfo {

@@ -25,6 +25,8 @@ export interface Job {
   state: "running" | "done" | "killed";
   /** Epoch ms from which `sys.jobs` lists it. */
   visibleAt: number;
+  /** Held by a `job` fault. */
+  held: boolean;
 }
 
 export interface KillRecord {
@@ -55,6 +57,7 @@ export class JobBook {
       started: now,
       state: "running",
       visibleAt: now + planMs,
+      held: false,
     };
     this.running.set(job.id, job);
     this.history.push(job);
@@ -69,6 +72,7 @@ export class JobBook {
 
   /** Hold a running job for `ms`: resolves with the kill reason if a KILL came first, else undefined. */
   hold(job: Job, ms: number): Promise<string | undefined> {
+    job.held = true;
     return new Promise((resolve) => {
       const release: Release = (killedBy) => {
         clearTimeout(timer);
@@ -96,8 +100,8 @@ export class JobBook {
     return found;
   }
 
-  jobs(): Array<{ id: string; node: number; stmt: string; state: Job["state"]; started: number }> {
-    return this.history.map((j) => ({ id: j.id, node: j.node, stmt: j.stmt, state: j.state, started: j.started }));
+  jobs(): Array<{ id: string; node: number; stmt: string; state: Job["state"]; started: number; held: boolean }> {
+    return this.history.map((j) => ({ id: j.id, node: j.node, stmt: j.stmt, state: j.state, started: j.started, held: j.held }));
   }
 
   kills(): KillRecord[] {
