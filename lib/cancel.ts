@@ -67,7 +67,7 @@ export class Canceller {
   constructor(private readonly kit: Kit, private readonly requester: Requester, private readonly logger: Logger,
     private readonly redact: (text: string) => string) {}
 
-  /** Starts killing the statement marked `id` (ask `server` first when known). Never rejects. */
+  /** Starts killing the statement marked `id` (ask `server` first when known, then any node). Never rejects. */
   kill(id: string, server: ServerEntry | undefined, why: string): void {
     const task = this.run(id, server, why).catch((err: unknown) => {
       this.debug(`cancel ${id}: could not kill (${this.redact(err instanceof Error ? err.message : String(err))})`);
@@ -83,20 +83,29 @@ export class Canceller {
 
   private async run(id: string, server: ServerEntry | undefined, why: string): Promise<void> {
     let failure: unknown;
+    // The node that ran the statement is asked first; once it fails, any node (sys.jobs lists the jobs of
+    // the whole cluster, and KILL works from any node).
+    let target = server;
     for (const delay of LOOKUP_DELAYS) {
       if (delay > 0) await sleep(delay);
       let ids: string[];
       try {
-        ids = await this.sql(LOOKUP, [id], server, true);
+        ids = await this.sql(LOOKUP, [id], target);
       } catch (err) {
         // A 503, a reset, a hang on the node: look again. Anything else (the connection closed, a refused
         // lookup) will not get better.
         if (!(err instanceof this.kit.ConnectionError)) throw err;
         failure = err;
+        target = undefined;
         continue;
       }
       if (ids.length === 0) continue;
-      for (const job of ids) await this.sql("KILL ?", [job], server, false).catch(() => this.sql("KILL ?", [job], server, false));
+      for (const job of ids) {
+        await this.sql("KILL ?", [job], target).catch((err: unknown) => {
+          if (!(err instanceof this.kit.ConnectionError)) throw err;
+          return this.sql("KILL ?", [job], undefined);
+        });
+      }
       this.debug(`cancel ${id} (${why}): killed ${ids.length === 1 ? "job" : "jobs"} ${ids.join(", ")}`);
       return;
     }
@@ -104,10 +113,11 @@ export class Canceller {
     this.debug(`cancel ${id} (${why}): no running job found (it finished or never started)`);
   }
 
-  private async sql(stmt: string, args: unknown[], server: ServerEntry | undefined, read: boolean): Promise<string[]> {
+  /** Both statements may be sent again: a lookup reads, and a second KILL of a job finds nothing to kill. */
+  private async sql(stmt: string, args: unknown[], server: ServerEntry | undefined): Promise<string[]> {
     const spec: RequestSpec = {
       method: "POST", path: "/_sql", headers: JSON_HEADERS, body: JSON.stringify({ stmt, args }),
-      retrySafe: read, schema: true, timeout: KILL_TIMEOUT,
+      retrySafe: true, schema: true, timeout: KILL_TIMEOUT,
     };
     if (server !== undefined) spec.pinned = server;
     const { body } = await this.kit.readJson(await this.requester.send(spec), { int64: "string", numeric: "string" });

@@ -3,7 +3,7 @@ import { ConnectionError, connect } from "cratedb-fetch";
 import { CrateDBDialect } from "cratedb-fetch/kysely";
 import { Kysely } from "kysely";
 import { clusterPerSuite, withCluster } from "./support/cluster.js";
-import type { ClusterHandle } from "./support/cluster-api.js";
+import type { ClusterHandle, Fault } from "./support/cluster-api.js";
 import { expectReject, sleep } from "./support/helpers.js";
 import { waitForKill } from "./support/sessions.js";
 
@@ -97,6 +97,51 @@ describe("Server-side cancellation: an aborted or timed-out statement is killed 
       expect((await two.kills()).map((k) => k.jobId)).to.deep.equal([job.id]);
       await conn.close();
     });
+  });
+
+  it("a read re-sent after a reset on one node and timed out on the next is killed where it timed out", async () => {
+    await withCluster({ nodes: 2 }, async (two) => {
+      const conn = connect(two.urls, { timeout: 300 });
+      await two.fault({ node: 0, fault: { kind: "reset-after-headers" }, stmt: "resent_read" });
+      await two.fault({ node: 1, fault: { kind: "job", ms: 5_000 }, stmt: "resent_read" });
+      await expectReject(conn.query("SELECT 'resent_read'"), ConnectionError, /timed out after 300 ms/);
+      const killed = await waitForKill(two, "resent_read");
+      const jobs = (await two.jobs()).filter((j) => j.stmt.includes("resent_read"));
+      // The first attempt ran and finished on node 0 (its answer was cut off); the second was held on node 1.
+      expect(jobs.map((j) => [j.node, j.state, j.held])).to.deep.equal([[0, "done", false], [1, "killed", true]]);
+      expect(killed.id).to.equal(jobs[1]?.id);
+      expect((await two.kills()).map((k) => [k.jobId, k.node])).to.deep.equal([[killed.id, 1]]);
+      await conn.close();
+    });
+  });
+
+  describe("the kill gets through when the node that ran the statement fails every lookup and KILL: any other node is asked", () => {
+    let two: ClusterHandle;
+    clusterPerSuite({ nodes: 2 }, (c) => (two = c));
+    const faults: Array<[string, Fault]> = [
+      ["a reset before the answer", { kind: "reset-before-headers" }],
+      ["503 from the node", { kind: "status", status: 503 }],
+      ["a proxy's 502 page", { kind: "html", status: 502 }],
+      ["an answer that never comes", { kind: "hang" }],
+    ];
+    for (const [what, fault] of faults) {
+      it(`node 0 answers ${what}`, async () => {
+        const needle = `kill_via_other_${fault.kind}`;
+        const conn = connect(two.urls, { timeout: 200 });
+        await two.fault({ node: 0, fault: { kind: "job", ms: 8_000 }, stmt: needle });
+        for (const stmt of ["FROM sys.jobs", "KILL ?"]) await two.fault({ node: 0, fault, stmt, times: 50 });
+        await expectReject(conn.query(`SELECT '${needle}'`), ConnectionError, /timed out after 200 ms/);
+        // A hang costs the kill's own timeout (1 s) per attempt on node 0.
+        const killed = await waitForKill(two, needle, fault.kind === "hang" ? 5_000 : 2_000);
+        const seen = await two.requests();
+        const job = (await two.jobs()).find((j) => j.id === killed.id);
+        expect(job?.node, "the statement ran on node 0").to.equal(0);
+        const lookups = seen.filter((r) => r.body.includes("FROM sys.jobs"));
+        expect(lookups[0]?.node, "the node that ran it is asked first").to.equal(0);
+        expect((await two.kills()).filter((k) => k.found).map((k) => [k.jobId, k.node])).to.deep.equal([[killed.id, 1]]);
+        await conn.close();
+      });
+    }
   });
 
   it("a statement without signal or timeout is sent byte for byte unchanged", async () => {
