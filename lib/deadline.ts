@@ -50,15 +50,18 @@ export function backoffDelay(n: number, factor: number): number {
 }
 
 /**
- * Runs one exchange under the caller's signal and a deadline of `ms` (if any). An expiry rejects with a
- * TransportError whose cause is a Timeout: `sent` as the transport said (a transport that cannot tell,
- * fetch, counts as sent, so that a write is never re-sent), `EQUEUED` when it never left the queue.
+ * Runs one exchange under the caller's signal and a deadline of `ms` (if any), `left` of which remain (an
+ * attempt's deadline holds from the call: across its redirect hops, and from before a wait for a layer). An
+ * expiry rejects with a TransportError whose cause is a Timeout of `ms`: `sent` as the transport said (a
+ * transport that cannot tell, fetch, counts as sent, so that a write is never re-sent), `EQUEUED` when it
+ * never left the queue.
  */
-export async function withDeadline<T>(ms: number | undefined, caller: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(ms: number | undefined, caller: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>,
+  left: number | undefined = ms): Promise<T> {
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(caller?.reason);
   caller?.addEventListener("abort", onAbort, { once: true });
-  const timer = ms === undefined ? undefined : setTimeout(() => controller.abort(new Timeout(ms)), ms);
+  const timer = ms === undefined ? undefined : setTimeout(() => controller.abort(new Timeout(ms)), Math.max(0, left ?? ms));
   try {
     return await run(controller.signal);
   } catch (err) {

@@ -145,11 +145,22 @@ export class Requester {
   async send(spec: RequestSpec): Promise<Answer> {
     if (this.isShut) throw new ProgrammingError("Connection closed");
     const source = this.discovery;
+    // The first attempt's deadline holds from the call: a wait for the server source counts against it.
+    let firstEnds: number | undefined;
     if (source !== undefined) {
-      const waiting = source.wait?.(spec.timeout ?? this.opts.timeout, spec.signal);
+      const ms = spec.timeout ?? this.opts.timeout;
+      const called = Date.now();
+      const waiting = source.wait?.(ms, spec.signal);
       if (waiting !== undefined) {
         await waiting;
         if (this.isShut) throw new ProgrammingError("Connection closed");
+        if (ms !== undefined) {
+          firstEnds = called + ms;
+          if (Date.now() >= firstEnds) {
+            // Like an expiry in a queue: nothing was sent, no server is to blame.
+            throw new ConnectionError(`Request timed out after ${ms} ms while node discovery was loading: it was not sent`);
+          }
+        }
       }
       source.start();
     }
@@ -168,7 +179,7 @@ export class Requester {
       let counted = true;
       attempt++;
       try {
-        const answer = await this.follow(server, spec);
+        const answer = await this.follow(server, spec, attempt === 1 ? firstEnds : undefined);
         const failover = FAILOVER_STATUS.has(answer.status);
         // A node that answered 503/509 (or a gateway status for a read) did not run the request.
         session?.answered(server, !failover || (GATEWAY_STATUS.has(answer.status) && !spec.retrySafe));
@@ -239,15 +250,20 @@ export class Requester {
     });
   }
 
-  /** One attempt, following redirects (pinned to their targets). */
-  private async follow(server: ServerEntry, spec: RequestSpec): Promise<Answer> {
+  /**
+   * One attempt, following redirects (pinned to their targets). Its deadline (`ends`, else the timeout from
+   * now) holds across the hops.
+   */
+  private async follow(server: ServerEntry, spec: RequestSpec, ends?: number): Promise<Answer> {
     let url = this.headers.url(server, spec.path);
     let origin = server.url;
     let headers = this.headers.for(server, spec.headers, spec.schema);
+    const ms = spec.timeout ?? this.opts.timeout;
+    if (ends === undefined && ms !== undefined) ends = Date.now() + ms;
     for (let hops = 0; ; hops++) {
       let res: TransportResponse;
       try {
-        res = await this.once(url, spec, headers);
+        res = await this.once(url, spec, headers, ends);
       } catch (err) {
         if (hops === 0 || spec.signal?.aborted) throw err;
         const te = toTransportError(err);
@@ -292,10 +308,10 @@ export class Requester {
   /** One HTTP exchange with the per-attempt timeout and the caller's signal. */
   // Not async: the common case (no timeout, no signal) returns the transport's promise untouched,
   // saving the extra promise hops of async wrappers on every request.
-  private once(url: string, spec: RequestSpec, headers: Record<string, string>): Promise<TransportResponse> {
+  private once(url: string, spec: RequestSpec, headers: Record<string, string>, ends: number | undefined): Promise<TransportResponse> {
     const ms = spec.timeout ?? this.opts.timeout;
     if (spec.signal === undefined && ms === undefined) return this.exchange(url, spec, headers, undefined);
-    return withDeadline(ms, spec.signal, (signal) => this.exchange(url, spec, headers, signal));
+    return withDeadline(ms, spec.signal, (signal) => this.exchange(url, spec, headers, signal), ends === undefined ? ms : ends - Date.now());
   }
 
   private exchange(url: string, spec: RequestSpec, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<TransportResponse> {

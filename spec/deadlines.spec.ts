@@ -147,58 +147,89 @@ describe("Deadlines hold from the call: connecting, queued, sent", () => {
 });
 
 // A layer that is still loading (node discovery's module, on the first request after connect()) holds
-// requests back so that its first refresh picks its server first; that wait is part of the request's
-// deadline and honours its signal (the request loop with a source that never gets ready).
+// requests back so that its first refresh picks its server first; that wait is part of the first attempt's
+// deadline (it holds from the call) and honours the request's signal (the request loop with a source whose
+// load never ends, or ends late). And an attempt's deadline holds across its redirect hops.
 describe("Deadlines hold while a server-source layer is still loading", () => {
   let cluster: ClusterHandle;
   before(async () => {
-    cluster = await startCluster({ nodes: 1 });
+    cluster = await startCluster({ nodes: 2 });
   });
   after(async () => {
     await cluster?.close();
   });
+  beforeEach(async () => {
+    await cluster.clearFaults();
+    await cluster.resetLog();
+  });
 
-  function requesterWithStuckSource(options: ConnectOptions = {}): { requester: Requester; close: () => Promise<void>; started: () => boolean } {
+  /** The request loop over this runtime's own transport, with a source that is ready after `loadMs` (never: undefined). */
+  function requesterWithSlowSource(options: ConnectOptions = {}, loadMs?: number): { requester: Requester; close: () => Promise<void>; started: () => boolean } {
     const resolved = resolveOptions(cluster.urls, options, { name: "spec", unsupported: () => "n/a" });
     // This runtime's own transport, as its connect() makes it (closed with the connection).
     const conn = connect(cluster.urls);
     const transport = (conn as unknown as { transport: Transport }).transport;
     let started = false;
+    let ready: Promise<void> | undefined = loadMs === undefined ? new Promise<void>(() => {}) : sleep(loadMs).then(() => void (ready = undefined));
     const source: ServerSource = {
       servers: resolved.servers,
-      // What discovery's source does while its module loads, with a load that never ends.
-      wait: (ms, signal) => waitAtMost(new Promise<void>(() => {}), ms, signal),
+      // What discovery's source does while its module loads.
+      wait: (ms, signal) => (ready === undefined ? undefined : waitAtMost(ready, ms, signal)),
       start: () => void (started = true),
       stop: () => undefined,
     };
     const requester = new Requester(resolved, transport, () => source);
     return { requester, close: () => conn.close(), started: () => started };
   }
-  const spec = (extra: Partial<RequestSpec> = {}): RequestSpec => ({
-    method: "POST", path: "/_sql", body: JSON.stringify({ stmt: "SELECT 1" }), retrySafe: true, schema: false,
+  const spec = (extra: Partial<RequestSpec> = {}, stmt = "SELECT 1"): RequestSpec => ({
+    method: "POST", path: "/_sql", body: JSON.stringify({ stmt }), retrySafe: true, schema: false,
     headers: { "content-type": "application/json" }, ...extra,
   });
 
   for (const where of ["connect()", "the request"] as const) {
-    it(`a request with a timeout (given to ${where}) waits for the layer at most that long, then is sent`, async () => {
-      const { requester, close, started } = requesterWithStuckSource(where === "connect()" ? { timeout: 150 } : {});
+    it(`a request with a timeout (given to ${where}) whose layer never gets ready rejects at that timeout: not sent, rotation untouched`, async () => {
+      const { requester, close, started } = requesterWithSlowSource(where === "connect()" ? { timeout: 150 } : {});
       try {
         const t0 = Date.now();
-        const answer = await requester.send(spec(where === "connect()" ? {} : { timeout: 150 }));
+        const err = await requester.send(spec(where === "connect()" ? {} : { timeout: 150 })).then(() => undefined, (e: unknown) => e);
         const ms = Date.now() - t0;
-        expect(answer.status).to.equal(200);
-        expect(ms, "waited at least the timeout for the layer").to.be.at.least(140);
-        expect(ms, "then sent without it").to.be.below(150 + MARGIN);
-        expect(started(), "the layer is started (it starts itself when it arrives)").to.equal(true);
+        // The request loop from the sources (the ConnectionError class of lib/, not the package's copy).
+        expect((err as Error).name).to.equal("ConnectionError");
+        expect((err as Error).message).to.equal("Request timed out after 150 ms while node discovery was loading: it was not sent");
+        expect(ms, "waited the timeout for the layer").to.be.at.least(140);
+        expect(ms, "and not longer").to.be.below(150 + MARGIN);
+        expect(await cluster.requests()).to.have.length(0);
+        expect(requester.activeUrls).to.deep.equal(cluster.urls);
+        expect(started(), "not started by a request that was not sent").to.equal(false);
       } finally {
         await close();
       }
     });
   }
 
+  it("a layer that gets ready late leaves the first attempt only the rest of its timeout", async () => {
+    // Ready after 300 ms, a timeout of 500 ms, a server that answers after 350 ms: with a fresh 500 ms after
+    // the wait the answer would arrive in time (at ~650 ms); from the call it cannot.
+    const { requester, close, started } = requesterWithSlowSource({}, 300);
+    try {
+      await cluster.fault({ node: 0, fault: { kind: "delay", delayMs: 350 }, stmt: "late_layer" });
+      const t0 = Date.now();
+      const err = await requester.send(spec({ timeout: 500 }, "SELECT 'late_layer'")).then(() => undefined, (e: unknown) => e);
+      const ms = Date.now() - t0;
+      // The request loop from the sources (the ConnectionError class of lib/, not the package's copy).
+      expect((err as Error).name).to.equal("ConnectionError");
+      expect((err as Error).message).to.match(/timed out after 500 ms after it was sent/);
+      expect(ms).to.be.at.least(490);
+      expect(ms).to.be.below(500 + MARGIN);
+      expect((await cluster.requests()).map((r) => r.node)).to.deep.equal([0]);
+      expect(started()).to.equal(true);
+    } finally {
+      await close();
+    }
+  });
+
   it("a request aborted while the layer loads rejects at once with the reason, and nothing is sent", async () => {
-    await cluster.resetLog();
-    const { requester, close } = requesterWithStuckSource();
+    const { requester, close } = requesterWithSlowSource();
     try {
       const ac = new AbortController();
       const reason = new Error("user gave up");
@@ -210,6 +241,26 @@ describe("Deadlines hold while a server-source layer is still loading", () => {
       expect(await cluster.requests()).to.have.length(0);
     } finally {
       await close();
+    }
+  });
+
+  it("an attempt's timeout holds across its redirect hops", async function () {
+    if (runtime === "browser") notApplicable(this, "the browser follows redirects itself (redirects.spec.ts covers what it shows)");
+    const conn = connect(cluster.urls[0] as string, { timeout: 400 });
+    try {
+      // 250 ms to the redirect, 350 ms at its target: each hop is within 400 ms, the attempt is not.
+      await cluster.fault({ node: 0, fault: { kind: "redirect", status: 307, to: 1, delayMs: 250 }, stmt: "slow_hops" });
+      await cluster.fault({ node: 1, fault: { kind: "delay", delayMs: 350 }, stmt: "slow_hops" });
+      const t0 = Date.now();
+      const err = await conn.query("SELECT 'slow_hops'").then(() => undefined, (e: unknown) => e);
+      const ms = Date.now() - t0;
+      expect(err).to.be.instanceOf(ConnectionError);
+      expect((err as Error).message).to.match(/timed out after 400 ms/);
+      expect(ms).to.be.at.least(390);
+      expect(ms).to.be.below(400 + MARGIN);
+      expect((await cluster.requests()).map((r) => r.node)).to.deep.equal([0, 1]);
+    } finally {
+      await conn.close();
     }
   });
 });

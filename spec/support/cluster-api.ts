@@ -90,8 +90,8 @@ export type Fault =
   | { kind: "respond"; status: number; headers?: Record<string, string>; body?: string; json?: unknown }
   /** Execute, then wait `delayMs` before sending the response head. */
   | { kind: "delay"; delayMs: number }
-  /** Redirect with this status to node `to` (same path), e.g. 307. */
-  | { kind: "redirect"; status: number; to: number; location?: string }
+  /** Redirect with this status to node `to` (same path), e.g. 307, after `delayMs` (default 0). */
+  | { kind: "redirect"; status: number; to: number; location?: string; delayMs?: number }
   /**
    * Hold the statement as a running job for `ms`, then execute and answer it normally, unless a `KILL` of its
    * id comes first: then it answers 500/5005 `JobKilledException[…]` and is not executed. It shows in `sys.jobs`

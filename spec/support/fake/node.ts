@@ -291,6 +291,7 @@ export class FakeNode {
     }
     if (fault.kind === "hang") return true; // the socket is destroyed by stopNode / cluster close
     await drain?.();
+    if (fault.kind === "redirect" && fault.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     const synthetic = syntheticReply(fault, (n) => this.cluster.nodeUrl(n), path);
     if (!synthetic) return false;
     if (!synthetic.headers.some(([k]) => k === "access-control-allow-origin")) synthetic.headers.push(...corsHeaders(o, req.headers));
