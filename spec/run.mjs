@@ -6,6 +6,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildLibrary } from "../build.mjs";
 import { runLane, startControl } from "./runtimes/process.mjs";
+import { exitFlushed } from "./runtimes/exit.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -86,4 +87,4 @@ const failures = results.flatMap(([name, r]) => (r.failures ?? []).map((f) => `$
 if (failures.length) console.log(`failing:\n${failures.map((f) => `  ${f}`).join("\n")}`);
 console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
 console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+exitFlushed(failed === 0 ? 0 : 1);

@@ -11,6 +11,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { extractBlocks, jsProblem, prepare, root, runBlock, startServer } from "./blocks.mjs";
 import { checks, docPages } from "./checks.mjs";
+import { exitFlushed } from "../runtimes/exit.mjs";
 
 const grep = process.env.SPEC_GREP ? new RegExp(process.env.SPEC_GREP, "i") : undefined;
 const started = Date.now();
@@ -84,4 +85,4 @@ if (blocks.length > 0) {
   console.log(`\ndocs: ${ran} code blocks ran (each twice), ${skipped.length} skipped (marked not run), ${result.failed} failed checks or blocks (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 console.log(`LANE_RESULT ${JSON.stringify(result)}`);
-process.exit(result.failed === 0 ? 0 : 1);
+exitFlushed(result.failed === 0 ? 0 : 1);

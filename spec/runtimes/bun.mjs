@@ -3,9 +3,10 @@
 import { join } from "node:path";
 import { bundleSpecs, mochaArgs, root } from "./bundle.mjs";
 import { laneWithExample } from "./example.mjs";
+import { exitFlushed } from "./exit.mjs";
 
 const bun = join(root, "node_modules/.bin/bun");
 const files = await bundleSpecs({ entry: "bun", outdir: join(root, "build/bun") });
 const grep = process.env.SPEC_GREP ? ["--grep", process.env.SPEC_GREP] : [];
-process.exit(await laneWithExample(bun, ["--bun", ...mochaArgs(files, grep)], process.env,
+exitFlushed(await laneWithExample(bun, ["--bun", ...mochaArgs(files, grep)], process.env,
   { name: "bun", entry: "bun", command: bun }));

@@ -19,6 +19,7 @@ import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { root, specFiles } from "./bundle.mjs";
+import { exitFlushed } from "./exit.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const EXAMPLE = "example: browser page";
@@ -347,4 +348,4 @@ laneResult({
   passed: passed.length, failed: failed.length, notApplicable: pending.length,
   failures: failed.map((f) => `${f.fullTitle}: ${String(f.error.message).split("\n")[0].slice(0, 300)}`),
 });
-process.exit(failed.length ? 1 : 0);
+exitFlushed(failed.length ? 1 : 0);

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bundleSpecs, mochaArgs, root } from "./bundle.mjs";
 import { laneWithExample } from "./example.mjs";
+import { exitFlushed } from "./exit.mjs";
 
 const aliases = { kysely: "kysely-lowest", "drizzle-orm": "drizzle-orm-lowest" };
 // Read as files: Kysely 0.28 does not export its package.json. The Drizzle spec checks the version it sees.
@@ -30,6 +31,6 @@ const files = await bundleSpecs({
   entryPoints: ["kysely", "drizzle"].map((name) => join(root, "spec", `${name}.spec.ts`)),
 });
 const grep = process.env.SPEC_GREP ? ["--grep", process.env.SPEC_GREP] : [];
-process.exit(await laneWithExample(process.execPath, mochaArgs(files, grep), {
+exitFlushed(await laneWithExample(process.execPath, mochaArgs(files, grep), {
   ...process.env, CRATEDB_FETCH_PEERS: "lowest", CRATEDB_FETCH_LOWEST_DRIZZLE: version(aliases["drizzle-orm"]),
 }));

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { mochaArgs, root } from "./bundle.mjs";
 import { startControl } from "./process.mjs";
+import { exitFlushed } from "./exit.mjs";
 
 // SPEC_PROXIES=haproxy runs one of them only (while working on it).
 const PROXIES = process.env.SPEC_PROXIES ? process.env.SPEC_PROXIES.split(",") : ["nginx", "haproxy"];
@@ -122,4 +123,4 @@ for (const kind of PROXIES) {
   total.failures.push(...(r.failures ?? []).map((f) => `${kind}: ${f}`));
 }
 console.log(`LANE_RESULT ${JSON.stringify({ ...total, parts })}`);
-process.exit(total.failed === 0 ? 0 : 1);
+exitFlushed(total.failed === 0 ? 0 : 1);

@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { join, relative, resolve } from "node:path";
 import { root, specFiles } from "./bundle.mjs";
+import { exitFlushed } from "./exit.mjs";
 
 const out = join(root, "build/workerd");
 const control = (process.env.CRATEDB_FETCH_CONTROL ?? "").replace(/\/+$/, "");
@@ -218,4 +219,4 @@ if (!summary || counts.failed > 0 || code !== 0) {
 }
 if (code !== 0 && counts.failed === 0) counts.failed = 1; // a crash after the summary still fails the lane
 console.log(`LANE_RESULT ${JSON.stringify(counts)}`);
-process.exit(counts.failed === 0 && code === 0 ? 0 : 1);
+exitFlushed(counts.failed === 0 && code === 0 ? 0 : 1);

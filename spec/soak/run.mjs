@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { buildLibrary } from "../../build.mjs";
 import { bundleSpecs, mochaArgs, root } from "../runtimes/bundle.mjs";
 import { runLane, startControl } from "../runtimes/process.mjs";
+import { exitFlushed } from "../runtimes/exit.mjs";
 
 const args = process.argv.slice(2);
 const lanes = (args.includes("--lanes") ? args[args.indexOf("--lanes") + 1] : "node").split(",");
@@ -57,4 +58,4 @@ try {
 }
 console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
 console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+exitFlushed(failed === 0 ? 0 : 1);

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { buildLibrary } from "../../build.mjs";
 import { mochaArgs, proxyLaneOnly, root } from "../runtimes/bundle.mjs";
 import { startControl } from "../runtimes/process.mjs";
+import { exitFlushed } from "../runtimes/exit.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
@@ -160,4 +161,4 @@ for (const f of files) {
 }
 console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
 console.log(`${results.length - failed.length} alone passed, ${failed.length} failed`);
-process.exit(failed.length === 0 ? 0 : 1);
+exitFlushed(failed.length === 0 ? 0 : 1);
