@@ -64,8 +64,8 @@ export function checkCoreImportsNoFeature() {
  */
 export async function checkInitialLoads() {
   const apps = [
-    { name: "lite connect+query", code: 'import { connect } from "./lib/entry/lite.ts"; globalThis.q = (u, s) => connect(u).query(s);', budget: 13_000 },
-    { name: "connect+query", code: 'import { connect } from "./lib/entry/web.ts"; globalThis.q = (u, s) => connect(u).query(s);', budget: 19_500, oneFile: true },
+    { name: "lite connect+query", code: 'import { connect } from "./lib/entry/lite.ts"; globalThis.q = (u, s) => connect(u).query(s);', budget: 13_300 },
+    { name: "connect+query", code: 'import { connect } from "./lib/entry/web.ts"; globalThis.q = (u, s) => connect(u).query(s);', budget: 19_900, oneFile: true },
     { name: "import { InterfaceError }", code: 'import { InterfaceError } from "./lib/entry/web.ts"; globalThis.e = InterfaceError;', budget: 2_048 },
     { name: "import { sql }", code: 'import { sql } from "./lib/entry/web.ts"; globalThis.s = sql;', budget: 2_048 },
   ];

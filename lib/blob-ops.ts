@@ -40,6 +40,8 @@ export interface BlobConnection {
   readonly servers: readonly string[];
   /** The connection's request loop. */
   readonly requests: { send(spec: RequestSpec): Promise<Answer> };
+  /** Its per-attempt timeout (loading the blob layer holds it too). */
+  readonly options: { readonly timeout: number | undefined };
 }
 
 /** A BLOB table's name and its connection: what each operation needs. */

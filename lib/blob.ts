@@ -8,7 +8,7 @@ import { hide, inspectAs } from "./inspect.js";
 import { kit } from "./kit.js";
 import { lazy } from "./lazy.js";
 
-const ops = /* @__PURE__ */ lazy(() => import("./blob-ops.js"));
+const ops = /* @__PURE__ */ lazy(() => import("./blob-ops.js"), "blob");
 
 /**
  * A BLOB table. Blobs are addressed by the SHA-1 of their content.
@@ -30,6 +30,11 @@ export class BlobContainer {
     inspectAs(this, "BlobContainer"); // util.inspect / console.log show what toJSON() shows
   }
 
+  /** The blob layer, loaded within the connection's timeout. */
+  private ops(): Promise<typeof import("./blob-ops.js")> {
+    return ops.within(this.connection.options.timeout, undefined);
+  }
+
   private table(): BlobTable {
     return { name: this.name, connection: this.connection, kit };
   }
@@ -39,12 +44,12 @@ export class BlobContainer {
    * `true` if created and `false` if it already existed.
    */
   async put(data: Uint8Array | ArrayBuffer | Blob | string, digest?: string): Promise<string | boolean> {
-    return (ops.now ?? (await ops.load())).put(this.table(), data, digest);
+    return (ops.now ?? (await this.ops())).put(this.table(), data, digest);
   }
 
   /** Downloads a blob; a missing one throws `DigestNotFoundError`. */
   async get(digest: string): Promise<Uint8Array> {
-    return (ops.now ?? (await ops.load())).get(this.table(), digest);
+    return (ops.now ?? (await this.ops())).get(this.table(), digest);
   }
 
   /**
@@ -52,17 +57,17 @@ export class BlobContainer {
    * download breaks off, reading rejects with a `ConnectionError` saying how many bytes arrived.
    */
   async stream(digest: string): Promise<ReadableStream<Uint8Array>> {
-    return (ops.now ?? (await ops.load())).stream(this.table(), digest);
+    return (ops.now ?? (await this.ops())).stream(this.table(), digest);
   }
 
   /** True when the blob exists. */
   async exists(digest: string): Promise<boolean> {
-    return (ops.now ?? (await ops.load())).exists(this.table(), digest);
+    return (ops.now ?? (await this.ops())).exists(this.table(), digest);
   }
 
   /** Deletes a blob; `true` if it existed. */
   async delete(digest: string): Promise<boolean> {
-    return (ops.now ?? (await ops.load())).remove(this.table(), digest);
+    return (ops.now ?? (await this.ops())).remove(this.table(), digest);
   }
 
   /** What `JSON.stringify(container)` shows: the table and the servers (without credentials), never a secret. */

@@ -27,8 +27,8 @@ function quietAfterClose(logger: Logger, gate: { on: boolean }): Logger {
   return quiet;
 }
 
-const discovery = /* @__PURE__ */ lazy(() => import("./discover.js"));
-const info = /* @__PURE__ */ lazy(() => import("./server-info.js"));
+const discovery = /* @__PURE__ */ lazy(() => import("./discover.js"), "node discovery");
+const info = /* @__PURE__ */ lazy(() => import("./server-info.js"), "server info");
 
 /**
  * Node discovery as the request loop's server source, with discover.ts loaded (a chunk of its own)
@@ -213,7 +213,8 @@ export class Connection extends Queryable {
   async serverInfo(server?: string, opts?: RequestOptions): Promise<ServerInfo> {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
-    return (info.now ?? (await info.load())).serverInfo(kit, this.requester, server, o);
+    const layer = info.now ?? (await info.within(o.timeout ?? this.options.timeout, o.signal));
+    return layer.serverInfo(kit, this.requester, server, o);
   }
 
   /** A container for the BLOB table `name`. */

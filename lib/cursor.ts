@@ -1,4 +1,5 @@
 /** Cursor: the PEP 249 surface over query results. */
+import type { CallOptions } from "./options.js";
 import type { Runner } from "./runner.js";
 import { InterfaceError, ProgrammingError } from "./errors.js";
 import { toBulkResult, toSqlResult, type BulkItem } from "./result.js";
@@ -8,7 +9,7 @@ import type { ColType, Converter } from "./types.js";
 import { hide, inspectAs } from "./inspect.js";
 
 // The parameter rewriting (`%(name)s`), loaded by the first execute: a chunk of its own.
-const paramsLayer = /* @__PURE__ */ lazy(() => import("./params.js"));
+const paramsLayer = /* @__PURE__ */ lazy(() => import("./params.js"), "cursor parameters");
 
 /** A PEP 249 column description: `[name, type, null, null, null, null, null]`. */
 export type ColumnDescription = [string, ColType | null, null, null, null, null, null];
@@ -67,6 +68,11 @@ export class Cursor {
     return this.isClosed;
   }
 
+  /** A call's options: when the parameters layer is still to load, the call's deadline counts from now. */
+  private call(): CallOptions {
+    return paramsLayer.now === undefined ? { since: Date.now() } : {};
+  }
+
   private ensureUsable(): void {
     this.connection.ensureOpen();
     if (this.isClosed) throw new ProgrammingError("Cursor closed");
@@ -77,7 +83,8 @@ export class Cursor {
    * Giving both non-empty `params` and `bulkParams` throws `InterfaceError`.
    */
   async execute(stmt: string, params?: unknown[] | Record<string, unknown> | null, bulkParams?: unknown[][] | Array<Record<string, unknown>> | null): Promise<void> {
-    const p = paramsLayer.now ?? (await paramsLayer.load());
+    const call = this.call();
+    const p = paramsLayer.now ?? (await paramsLayer.within(this.connection.options.timeout, undefined));
     this.ensureUsable();
     const hasParams = params !== undefined && params !== null && (!Array.isArray(params) || params.length > 0);
     if (bulkParams !== undefined && bulkParams !== null) {
@@ -90,7 +97,7 @@ export class Cursor {
     const prepared = p.prepareParams(kit, stmt, params);
     const payload = prepared.args === undefined ? {} : { args: prepared.args };
     const conn = this.connection;
-    const res = await conn.traced( prepared.stmt, prepared.args?.length ?? 0, undefined, () => conn.runSql(prepared.stmt, payload, {}),
+    const res = await conn.traced(prepared.stmt, prepared.args?.length ?? 0, undefined, call, (o) => conn.runSql(prepared.stmt, payload, o),
       (answer) => toSqlResult<unknown[]>(answer, conn.options, this.converter, "array"));
     this.result = res;
     this.position = 0;
@@ -98,11 +105,12 @@ export class Cursor {
 
   /** Executes a statement once per row of parameters in one bulk request; returns the items. */
   async executemany(stmt: string, seq: unknown[][] | Array<Record<string, unknown>>): Promise<BulkItem[]> {
-    const p = paramsLayer.now ?? (await paramsLayer.load());
+    const call = this.call();
+    const p = paramsLayer.now ?? (await paramsLayer.within(this.connection.options.timeout, undefined));
     this.ensureUsable();
     const prepared = p.prepareBulk(kit, stmt, seq);
     const conn = this.connection;
-    const bulk = await conn.traced( prepared.stmt, 0, prepared.bulkArgs.length, () => conn.runSql(prepared.stmt, { bulk_args: prepared.bulkArgs }, {}),
+    const bulk = await conn.traced(prepared.stmt, 0, prepared.bulkArgs.length, call, (o) => conn.runSql(prepared.stmt, { bulk_args: prepared.bulkArgs }, o),
       (answer) => toBulkResult(answer, conn.options));
     this.result = { cols: bulk.cols, colTypes: [], rows: [], rowcount: bulk.rowcount, duration: bulk.duration };
     this.position = 0;

@@ -151,7 +151,11 @@ export function parseBody(text: string, opts: DecodeOptions): Parsed | Promise<P
   const value: unknown = JSON.parse(text);
   const keepAll = opts.numeric === "string";
   if (!keepAll && !hasUnsafeBigint(value)) return { value, numbers: PLAIN, exact: false };
-  return import("./json-exact.js").then((m) => m.exactBody(text, value, keepAll));
+  // After the answer arrived: its deadline and signal no longer apply (the statement has run), but a load
+  // that fails (a chunk the browser could not fetch) is a typed error that says so.
+  return import("./json-exact.js").then((m) => m.exactBody(text, value, keepAll), (err: unknown) => {
+    throw new InterfaceError(`Could not load cratedb-fetch's exact number module (${String(err)}): the statement ran, its answer was not decoded`, { cause: err });
+  });
 }
 
 function unsafe(v: unknown): boolean {

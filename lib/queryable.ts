@@ -7,7 +7,7 @@ import { Cursor } from "./cursor.js";
 import { InterfaceError } from "./errors.js";
 import { hide } from "./inspect.js";
 import { encodeBody } from "./json.js";
-import type { RequestOptions, ResolvedOptions } from "./options.js";
+import type { CallOptions, RequestOptions, ResolvedOptions } from "./options.js";
 import { checkBulkArgs, checkRequestOptions } from "./resolve.js";
 import type { Answer, Requester, RequestSpec, SessionLink } from "./request.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
@@ -21,8 +21,8 @@ import { activeChannel } from "./trace-gate.js";
 import type { Converter } from "./types.js";
 
 // Layers loaded on first use (chunks of their own): a plain query needs neither.
-const cancelLayer = /* @__PURE__ */ lazy(() => import("./cancel.js"));
-const traceLayer = /* @__PURE__ */ lazy(() => import("./trace.js"));
+const cancelLayer = /* @__PURE__ */ lazy(() => import("./cancel.js"), "cancellation");
+const traceLayer = /* @__PURE__ */ lazy(() => import("./trace.js"), "tracing");
 
 // Constant objects: the request loop caches merged headers per headers object.
 const JSON_HEADERS: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
@@ -69,7 +69,7 @@ export abstract class Queryable implements Runner {
    * promise and one tick less per query without compression or cancellation; callers await it, so
    * its synchronous errors still reach them as rejections.
    */
-  runSql(stmt: string, payload: { args?: unknown[]; bulk_args?: unknown[][] }, opts: RequestOptions): Promise<Answer> {
+  runSql(stmt: string, payload: { args?: unknown[]; bulk_args?: unknown[][] }, opts: CallOptions): Promise<Answer> {
     this.ensureOpen();
     checkStatement(stmt);
     // A statement that ends inside a comment, string or quoted identifier is sent as it is: a marker
@@ -87,11 +87,14 @@ export abstract class Queryable implements Runner {
       const body = encodeBody({ stmt: marked, ...payload });
       return this.gzipped(body) ?? body;
     };
-    const send = (body: string | Uint8Array, scope: CancelScope): Promise<Answer> =>
-      this.requester.send(this.spec(stmt, body, typeof body === "string" ? JSON_HEADERS : GZIP_JSON_HEADERS, opts, scope));
+    const sender = (o: CallOptions) => (body: string | Uint8Array, scope: CancelScope): Promise<Answer> =>
+      this.requester.send(this.spec(stmt, body, typeof body === "string" ? JSON_HEADERS : GZIP_JSON_HEADERS, o, scope));
     const layer = cancelLayer.now;
-    if (layer !== undefined) return layer.sendMarked(this.kills, stmt, encode, send, opts.signal);
-    return cancelLayer.load().then((c) => c.sendMarked(this.kills, stmt, encode, send, opts.signal));
+    if (layer !== undefined) return layer.sendMarked(this.kills, stmt, encode, sender(opts), opts.signal);
+    // Loading the layer is part of the call: its deadline and signal hold, and count from now.
+    const since = opts.since ?? Date.now();
+    return cancelLayer.within(opts.timeout ?? this.options.timeout, opts.signal)
+      .then((c) => c.sendMarked(this.kills, stmt, encode, sender({ ...opts, since }), opts.signal));
   }
 
   /** The body gzipped, when the `compress` threshold says so; else undefined. */
@@ -102,13 +105,14 @@ export abstract class Queryable implements Runner {
     return bytes.byteLength >= threshold ? gzip(bytes) : undefined;
   }
 
-  private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: RequestOptions, scope: CancelScope | undefined): RequestSpec {
+  private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: CallOptions, scope: CancelScope | undefined): RequestSpec {
     const spec: RequestSpec = {
       method: "POST", path: this.options.errorTrace ? "/_sql?types=true&error_trace=true" : "/_sql?types=true",
       body, headers, retrySafe: isReadOnly(stmt), schema: true,
     };
     if (opts.signal !== undefined) spec.signal = opts.signal;
     if (opts.timeout !== undefined) spec.timeout = opts.timeout;
+    if (opts.since !== undefined) spec.since = opts.since;
     const link = this.link;
     if (link !== undefined) spec.session = link;
     scope?.attach(spec);
@@ -125,11 +129,17 @@ export abstract class Queryable implements Runner {
    * when either listens (trace.ts, loaded then); query() and bulk() check first and skip this when none does.
    */
   async traced<T extends { rowcount: number; duration: number }>(stmt: string, argsCount: number, bulkSize: number | undefined,
-    send: () => Promise<Answer>, decode: (answer: Answer) => T | Promise<T>): Promise<T> {
+    opts: CallOptions, send: (opts: CallOptions) => Promise<Answer>, decode: (answer: Answer) => T | Promise<T>): Promise<T> {
     const ch = activeChannel();
-    if (this.options.onQuery === undefined && ch === null) return await decode(await send());
-    const layer = traceLayer.now ?? (await traceLayer.load());
-    return layer.traced(this.options, ch, stmt, argsCount, bulkSize, send, decode);
+    if (this.options.onQuery === undefined && ch === null) return await decode(await send(opts));
+    let o = opts;
+    let layer = traceLayer.now;
+    if (layer === undefined) {
+      // Loading the layer is part of the call: its deadline and signal hold, and count from now.
+      o = { ...opts, since: opts.since ?? Date.now() };
+      layer = await traceLayer.within(opts.timeout ?? this.options.timeout, opts.signal);
+    }
+    return layer.traced(this.options, ch, stmt, argsCount, bulkSize, () => send(o), decode);
   }
 
   /**
@@ -149,7 +159,7 @@ export abstract class Queryable implements Runner {
     if (this.untraced()) {
       return toSqlResult<R>(await this.runSql(stmt, payload, o), this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
     }
-    return this.traced(stmt, args?.length ?? 0, undefined, () => this.runSql(stmt, payload, o),
+    return this.traced(stmt, args?.length ?? 0, undefined, o, (c) => this.runSql(stmt, payload, c),
       (answer) => toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode));
   }
 
@@ -168,7 +178,7 @@ export abstract class Queryable implements Runner {
     const o = checkRequestOptions(opts);
     checkBulkArgs(bulkArgs);
     if (this.untraced()) return toBulkResult(await this.runSql(stmt, { bulk_args: bulkArgs }, o), this.options);
-    return this.traced(stmt, 0, bulkArgs.length, () => this.runSql(stmt, { bulk_args: bulkArgs }, o),
+    return this.traced(stmt, 0, bulkArgs.length, o, (c) => this.runSql(stmt, { bulk_args: bulkArgs }, c),
       (answer) => toBulkResult(answer, this.options));
   }
 
@@ -212,7 +222,7 @@ export abstract class Queryable implements Runner {
    */
   stream<R = unknown[]>(stmt: string, args?: unknown[], opts?: StreamOptions): RowStream<R> {
     this.ensureOpen();
-    return new RowStream<R>(this.streamHost(), stmt, args, opts);
+    return new RowStream<R>(this.streamHost(), stmt, args, opts, this.options.timeout);
   }
 
   /** @internal Where a stream runs: a new session (Connection) or the session itself. */

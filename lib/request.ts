@@ -35,6 +35,8 @@ export interface RequestSpec {
   schema: boolean;
   signal?: AbortSignal;
   timeout?: number;
+  /** When the call began, if it waited (for a layer to load) before sending: the first attempt's deadline holds from then. */
+  since?: number;
   /** Hand the final body over as a stream (the timeout then covers the response head only). */
   stream?: boolean;
   /** Send on a session's own socket instead of the pool's. */
@@ -145,24 +147,26 @@ export class Requester {
   async send(spec: RequestSpec): Promise<Answer> {
     if (this.isShut) throw new ProgrammingError("Connection closed");
     const source = this.discovery;
-    // The first attempt's deadline holds from the call: a wait for the server source counts against it.
-    let firstEnds: number | undefined;
+    // The first attempt's deadline holds from the call: waits for layers (before this, or for the server
+    // source here) count against it.
+    const ms = spec.timeout ?? this.opts.timeout;
+    let firstEnds = ms === undefined || spec.since === undefined ? undefined : spec.since + ms;
     if (source !== undefined) {
-      const ms = spec.timeout ?? this.opts.timeout;
-      const called = Date.now();
-      const waiting = source.wait?.(ms, spec.signal);
+      const called = spec.since ?? Date.now();
+      const waiting = source.wait?.(ms === undefined ? undefined : ms - (Date.now() - called), spec.signal);
       if (waiting !== undefined) {
         await waiting;
         if (this.isShut) throw new ProgrammingError("Connection closed");
-        if (ms !== undefined) {
-          firstEnds = called + ms;
-          if (Date.now() >= firstEnds) {
-            // Like an expiry in a queue: nothing was sent, no server is to blame.
-            throw new ConnectionError(`Request timed out after ${ms} ms while node discovery was loading: it was not sent`);
-          }
+        if (ms !== undefined) firstEnds = called + ms;
+        if (firstEnds !== undefined && Date.now() >= firstEnds) {
+          // Like an expiry in a queue: nothing was sent, no server is to blame.
+          throw new ConnectionError(`Request timed out after ${ms} ms while node discovery was loading: it was not sent`);
         }
       }
       source.start();
+    }
+    if (firstEnds !== undefined && Date.now() >= firstEnds) {
+      throw new ConnectionError(`Request timed out after ${ms} ms while cratedb-fetch was loading a module: it was not sent`);
     }
     const { maxRetries, backoffFactor } = this.opts;
     let failed: Set<ServerEntry> | undefined;

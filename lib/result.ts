@@ -1,5 +1,5 @@
 /** Result shapes and the decoding of `/_sql` responses into them. */
-import { ProgrammingError, errorFromResponse, excerpt } from "./errors.js";
+import { InterfaceError, ProgrammingError, errorFromResponse, excerpt } from "./errors.js";
 import { decodeRows, numberField, parseBody, type DecodeOptions, type Numbers, type Parsed } from "./json.js";
 import type { Answer } from "./request.js";
 import type { ColType, Converter } from "./types.js";
@@ -58,7 +58,8 @@ export function readJson(answer: Answer, opts: DecodeOptions): JsonBody | Promis
   } catch (err) {
     throw notJson(answer, text, err);
   }
-  if (parsed instanceof Promise) return parsed.then((p) => jsonBody(answer, p), (err: unknown) => Promise.reject(notJson(answer, text, err)));
+  // The exact parser's module could not be loaded (parseBody's InterfaceError): the body itself is JSON.
+  if (parsed instanceof Promise) return parsed.then((p) => jsonBody(answer, p), (err: unknown) => Promise.reject(err instanceof InterfaceError ? err : notJson(answer, text, err)));
   return jsonBody(answer, parsed);
 }
 

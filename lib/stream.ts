@@ -26,7 +26,7 @@ export interface StreamOptions extends RequestOptions {
   batchSize?: number;
 }
 
-const run = /* @__PURE__ */ lazy(() => import("./stream-run.js"));
+const run = /* @__PURE__ */ lazy(() => import("./stream-run.js"), "stream");
 const DONE: IteratorResult<never, undefined> = { done: true, value: undefined };
 
 /**
@@ -43,7 +43,8 @@ export class RowStream<R = unknown[]> implements AsyncIterable<R> {
   readonly state: StreamState;
 
   /** @internal Use `conn.stream()` or `session.stream()`. */
-  constructor(open: () => StreamHost, stmt: string, args: unknown[] | undefined, opts: StreamOptions | undefined) {
+  constructor(open: () => StreamHost, stmt: string, args: unknown[] | undefined, opts: StreamOptions | undefined,
+    private readonly defaultTimeout?: number) {
     if (typeof stmt !== "string" || stmt.trim() === "") throw new InterfaceError("The statement must be a non-empty string");
     const first = leadingKeyword(stmt);
     if (first === "WITH") {
@@ -84,7 +85,7 @@ export class RowStream<R = unknown[]> implements AsyncIterable<R> {
     const state = this.state;
     if (state.started) throw new ProgrammingError("A stream can be iterated only once");
     state.started = true;
-    yield* (run.now ?? (await run.load())).batches<R>(state);
+    yield* (run.now ?? (await run.within(state.opts.timeout ?? this.defaultTimeout, state.opts.signal))).batches<R>(state);
   }
 
   /** The rows one by one. */

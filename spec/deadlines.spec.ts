@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import { ConnectionError, connect, type ConnectOptions } from "cratedb-fetch";
 import { waitAtMost } from "../lib/deadline.js";
+import { lazy } from "../lib/lazy.js";
 import { Requester, type RequestSpec, type ServerSource } from "../lib/request.js";
 import { resolveOptions } from "../lib/resolve.js";
 import type { Transport } from "../lib/transport.js";
@@ -262,5 +263,60 @@ describe("Deadlines hold while a server-source layer is still loading", () => {
     } finally {
       await conn.close();
     }
+  });
+});
+
+// Every layer a call may load before it sends (cancellation, tracing, cursor parameters, streams, blobs, server
+// info, a session's socket module) loads through `Lazy.within`: the load is part of the call, so its deadline and
+// signal hold, and a load that fails is a typed error. The mechanism, with loads that never end, end late, fail.
+describe("Deadlines hold while a layer of the call is still loading", () => {
+  const never = (): Promise<{ v: number }> => new Promise(() => {});
+  const late = (): Promise<{ v: number }> => sleep(100).then(() => ({ v: 2 }));
+  const failing = (): Promise<{ v: number }> => sleep(20).then(() => Promise.reject(new TypeError("Failed to fetch dynamically imported module: https://app.example/chunks/cancel-X.js")));
+
+  const table: Array<[string, () => Promise<{ v: number }>, { ms?: number; abortAt?: number }, (out: { err?: unknown; value?: { v: number }; took: number }) => void]> = [
+    ["never ends, timeout 150 ms → the 'timed out' ConnectionError at 150 ms, nothing sent", never, { ms: 150 }, ({ err, took }) => {
+      expect((err as Error).name).to.equal("ConnectionError");
+      expect((err as Error).message).to.equal("Request timed out after 150 ms while cratedb-fetch's spec module was loading: it was not sent");
+      expect(took).to.be.at.least(140).and.below(150 + MARGIN);
+    }],
+    ["never ends, signal aborts at 50 ms → the signal's reason at once", never, { abortAt: 50 }, ({ err, took }) => {
+      expect((err as Error).message).to.equal("user left");
+      expect(took).to.be.below(50 + MARGIN);
+    }],
+    ["never ends, timeout 150 ms and signal at 50 ms → the reason, at 50 ms", never, { ms: 150, abortAt: 50 }, ({ err, took }) => {
+      expect((err as Error).message).to.equal("user left");
+      expect(took).to.be.below(150);
+    }],
+    ["ends after 100 ms, timeout 400 ms → the module", late, { ms: 400 }, ({ value, took }) => {
+      expect(value).to.deep.equal({ v: 2 });
+      expect(took).to.be.at.least(90).and.below(400);
+    }],
+    ["ends after 100 ms, no timeout, no signal → the module", late, {}, ({ value }) => expect(value).to.deep.equal({ v: 2 })],
+    ["fails → InterfaceError naming the layer and the cause, nothing sent", failing, { ms: 400 }, ({ err }) => {
+      expect((err as Error).name).to.equal("InterfaceError");
+      expect((err as Error).message).to.match(/^Could not load cratedb-fetch's spec module \(Failed to fetch dynamically imported module: .*\): the request was not sent$/);
+      expect((err as Error).cause).to.be.instanceOf(TypeError);
+    }],
+  ];
+  for (const [what, load, { ms, abortAt }, check] of table) {
+    it(what, async () => {
+      const layer = lazy(load, "spec");
+      const ac = new AbortController();
+      const timer = abortAt === undefined ? undefined : setTimeout(() => ac.abort(new Error("user left")), abortAt);
+      const t0 = Date.now();
+      const out = await layer.within(ms, abortAt === undefined ? undefined : ac.signal).then((value) => ({ value }), (err: unknown) => ({ err }));
+      clearTimeout(timer);
+      check({ ...out, took: Date.now() - t0 });
+    });
+  }
+
+  it("a loaded layer is handed over without a wait, and later calls share one load", async () => {
+    let loads = 0;
+    const layer = lazy(() => (loads++, sleep(30).then(() => ({ v: 1 }))), "spec");
+    const [a, b] = await Promise.all([layer.within(500, undefined), layer.within(undefined, undefined)]);
+    expect([a, b, loads]).to.deep.equal([{ v: 1 }, { v: 1 }, 1]);
+    expect(layer.now).to.deep.equal({ v: 1 });
+    expect(await layer.within(0, AbortSignal.abort(new Error("already")))).to.deep.equal({ v: 1 });
   });
 });

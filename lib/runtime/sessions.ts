@@ -5,9 +5,9 @@
  */
 import { lazy } from "../lazy.js";
 import type { TlsSocketOptions } from "../options.js";
-import type { Transport, TransportRequest, TransportResponse } from "../transport.js";
+import { TransportError, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
 
-const sockets = /* @__PURE__ */ lazy(() => import("./node-socket.js"));
+const sockets = /* @__PURE__ */ lazy(() => import("./node-socket.js"), "session socket");
 
 /** Each session on a socket of its own. */
 export function nodeSessions(o: TlsSocketOptions): () => Transport {
@@ -28,7 +28,15 @@ class LazyPinned implements Transport {
       if (this.closed) await t.close();
       return t;
     });
-    return this.inner.then((t) => t.request(req));
+    const signal = req.signal;
+    if (signal === undefined) return this.inner.then((t) => t.request(req));
+    // The request's deadline and signal hold while the socket module loads: nothing was sent then.
+    return new Promise<Transport>((resolve, reject) => {
+      const onAbort = (): void => reject(new TransportError("aborted before it was sent (the session's socket module was loading)", false, "EQUEUED"));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      (this.inner as Promise<Transport>).then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    }).then((t) => t.request(req));
   }
 
   async close(): Promise<void> {
