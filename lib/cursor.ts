@@ -1,5 +1,4 @@
 /** Cursor: the PEP 249 surface over query results. */
-import type { CallOptions } from "./options.js";
 import type { Runner } from "./runner.js";
 import { InterfaceError, ProgrammingError } from "./errors.js";
 import { toBulkResult, toSqlResult, type BulkItem } from "./result.js";
@@ -68,9 +67,9 @@ export class Cursor {
     return this.isClosed;
   }
 
-  /** A call's options: when the parameters layer is still to load, the call's deadline counts from now. */
-  private call(): CallOptions {
-    return paramsLayer.now === undefined ? { since: Date.now() } : {};
+  /** When the call began, if the parameters layer is still to load: the call's deadline counts from then. */
+  private since(): number | undefined {
+    return paramsLayer.now === undefined ? Date.now() : undefined;
   }
 
   private ensureUsable(): void {
@@ -83,7 +82,7 @@ export class Cursor {
    * Giving both non-empty `params` and `bulkParams` throws `InterfaceError`.
    */
   async execute(stmt: string, params?: unknown[] | Record<string, unknown> | null, bulkParams?: unknown[][] | Array<Record<string, unknown>> | null): Promise<void> {
-    const call = this.call();
+    const since = this.since();
     const p = paramsLayer.now ?? (await paramsLayer.within(this.connection.options.timeout, undefined));
     this.ensureUsable();
     const hasParams = params !== undefined && params !== null && (!Array.isArray(params) || params.length > 0);
@@ -97,7 +96,7 @@ export class Cursor {
     const prepared = p.prepareParams(kit, stmt, params);
     const payload = prepared.args === undefined ? {} : { args: prepared.args };
     const conn = this.connection;
-    const res = await conn.traced(prepared.stmt, prepared.args?.length ?? 0, undefined, call, (o) => conn.runSql(prepared.stmt, payload, o),
+    const res = await conn.traced(prepared.stmt, prepared.args?.length ?? 0, undefined, {}, since, (from) => conn.runSql(prepared.stmt, payload, {}, from),
       (answer) => toSqlResult<unknown[]>(answer, conn.options, this.converter, "array"));
     this.result = res;
     this.position = 0;
@@ -105,12 +104,12 @@ export class Cursor {
 
   /** Executes a statement once per row of parameters in one bulk request; returns the items. */
   async executemany(stmt: string, seq: unknown[][] | Array<Record<string, unknown>>): Promise<BulkItem[]> {
-    const call = this.call();
+    const since = this.since();
     const p = paramsLayer.now ?? (await paramsLayer.within(this.connection.options.timeout, undefined));
     this.ensureUsable();
     const prepared = p.prepareBulk(kit, stmt, seq);
     const conn = this.connection;
-    const bulk = await conn.traced(prepared.stmt, 0, prepared.bulkArgs.length, call, (o) => conn.runSql(prepared.stmt, { bulk_args: prepared.bulkArgs }, o),
+    const bulk = await conn.traced(prepared.stmt, 0, prepared.bulkArgs.length, {}, since, (from) => conn.runSql(prepared.stmt, { bulk_args: prepared.bulkArgs }, {}, from),
       (answer) => toBulkResult(answer, conn.options));
     this.result = { cols: bulk.cols, colTypes: [], rows: [], rowcount: bulk.rowcount, duration: bulk.duration };
     this.position = 0;

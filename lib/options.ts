@@ -151,14 +151,6 @@ export interface RequestOptions {
   rowMode?: RowMode;
 }
 
-/**
- * @internal Request options as a call hands them on: `since` is when the call began, set when it waited
- * for a layer to load before sending (the first attempt's deadline holds from then).
- */
-export interface CallOptions extends RequestOptions {
-  since?: number;
-}
-
 /** TLS and socket settings handed to a runtime's transport, files already read. */
 export interface TlsSocketOptions {
   verifySslCert: boolean;

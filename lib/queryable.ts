@@ -7,7 +7,7 @@ import { Cursor } from "./cursor.js";
 import { InterfaceError } from "./errors.js";
 import { hide } from "./inspect.js";
 import { encodeBody } from "./json.js";
-import type { CallOptions, RequestOptions, ResolvedOptions } from "./options.js";
+import type { RequestOptions, ResolvedOptions } from "./options.js";
 import { checkBulkArgs, checkRequestOptions } from "./resolve.js";
 import type { Answer, Requester, RequestSpec, SessionLink } from "./request.js";
 import { toBulkResult, toSqlResult, type BulkResult, type SqlResult } from "./result.js";
@@ -69,7 +69,7 @@ export abstract class Queryable implements Runner {
    * promise and one tick less per query without compression or cancellation; callers await it, so
    * its synchronous errors still reach them as rejections.
    */
-  runSql(stmt: string, payload: { args?: unknown[]; bulk_args?: unknown[][] }, opts: CallOptions): Promise<Answer> {
+  runSql(stmt: string, payload: { args?: unknown[]; bulk_args?: unknown[][] }, opts: RequestOptions, since?: number): Promise<Answer> {
     this.ensureOpen();
     checkStatement(stmt);
     // A statement that ends inside a comment, string or quoted identifier is sent as it is: a marker
@@ -87,14 +87,14 @@ export abstract class Queryable implements Runner {
       const body = encodeBody({ stmt: marked, ...payload });
       return this.gzipped(body) ?? body;
     };
-    const sender = (o: CallOptions) => (body: string | Uint8Array, scope: CancelScope): Promise<Answer> =>
-      this.requester.send(this.spec(stmt, body, typeof body === "string" ? JSON_HEADERS : GZIP_JSON_HEADERS, o, scope));
+    const sender = (from: number | undefined) => (body: string | Uint8Array, scope: CancelScope): Promise<Answer> =>
+      this.requester.send(this.spec(stmt, body, typeof body === "string" ? JSON_HEADERS : GZIP_JSON_HEADERS, opts, scope, from));
     const layer = cancelLayer.now;
-    if (layer !== undefined) return layer.sendMarked(this.kills, stmt, encode, sender(opts), opts.signal);
+    if (layer !== undefined) return layer.sendMarked(this.kills, stmt, encode, sender(since), opts.signal);
     // Loading the layer is part of the call: its deadline and signal hold, and count from now.
-    const since = opts.since ?? Date.now();
+    const from = since ?? Date.now();
     return cancelLayer.within(opts.timeout ?? this.options.timeout, opts.signal)
-      .then((c) => c.sendMarked(this.kills, stmt, encode, sender({ ...opts, since }), opts.signal));
+      .then((c) => c.sendMarked(this.kills, stmt, encode, sender(from), opts.signal));
   }
 
   /** The body gzipped, when the `compress` threshold says so; else undefined. */
@@ -105,14 +105,15 @@ export abstract class Queryable implements Runner {
     return bytes.byteLength >= threshold ? gzip(bytes) : undefined;
   }
 
-  private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: CallOptions, scope: CancelScope | undefined): RequestSpec {
+  private spec(stmt: string, body: Uint8Array | string, headers: Record<string, string>, opts: RequestOptions, scope: CancelScope | undefined,
+    since?: number): RequestSpec {
     const spec: RequestSpec = {
       method: "POST", path: this.options.errorTrace ? "/_sql?types=true&error_trace=true" : "/_sql?types=true",
       body, headers, retrySafe: isReadOnly(stmt), schema: true,
     };
     if (opts.signal !== undefined) spec.signal = opts.signal;
     if (opts.timeout !== undefined) spec.timeout = opts.timeout;
-    if (opts.since !== undefined) spec.since = opts.since;
+    if (since !== undefined) spec.since = since;
     const link = this.link;
     if (link !== undefined) spec.session = link;
     scope?.attach(spec);
@@ -129,17 +130,18 @@ export abstract class Queryable implements Runner {
    * when either listens (trace.ts, loaded then); query() and bulk() check first and skip this when none does.
    */
   async traced<T extends { rowcount: number; duration: number }>(stmt: string, argsCount: number, bulkSize: number | undefined,
-    opts: CallOptions, send: (opts: CallOptions) => Promise<Answer>, decode: (answer: Answer) => T | Promise<T>): Promise<T> {
+    opts: RequestOptions, since: number | undefined, send: (since: number | undefined) => Promise<Answer>,
+    decode: (answer: Answer) => T | Promise<T>): Promise<T> {
     const ch = activeChannel();
-    if (this.options.onQuery === undefined && ch === null) return await decode(await send(opts));
-    let o = opts;
+    if (this.options.onQuery === undefined && ch === null) return await decode(await send(since));
+    let from = since;
     let layer = traceLayer.now;
     if (layer === undefined) {
       // Loading the layer is part of the call: its deadline and signal hold, and count from now.
-      o = { ...opts, since: opts.since ?? Date.now() };
+      from ??= Date.now();
       layer = await traceLayer.within(opts.timeout ?? this.options.timeout, opts.signal);
     }
-    return layer.traced(this.options, ch, stmt, argsCount, bulkSize, () => send(o), decode);
+    return layer.traced(this.options, ch, stmt, argsCount, bulkSize, () => send(from), decode);
   }
 
   /**
@@ -159,7 +161,7 @@ export abstract class Queryable implements Runner {
     if (this.untraced()) {
       return toSqlResult<R>(await this.runSql(stmt, payload, o), this.options, this.options.converter, o.rowMode ?? this.options.rowMode);
     }
-    return this.traced(stmt, args?.length ?? 0, undefined, o, (c) => this.runSql(stmt, payload, c),
+    return this.traced(stmt, args?.length ?? 0, undefined, o, undefined, (since) => this.runSql(stmt, payload, o, since),
       (answer) => toSqlResult<R>(answer, this.options, this.options.converter, o.rowMode ?? this.options.rowMode));
   }
 
@@ -178,7 +180,7 @@ export abstract class Queryable implements Runner {
     const o = checkRequestOptions(opts);
     checkBulkArgs(bulkArgs);
     if (this.untraced()) return toBulkResult(await this.runSql(stmt, { bulk_args: bulkArgs }, o), this.options);
-    return this.traced(stmt, 0, bulkArgs.length, o, (c) => this.runSql(stmt, { bulk_args: bulkArgs }, c),
+    return this.traced(stmt, 0, bulkArgs.length, o, undefined, (since) => this.runSql(stmt, { bulk_args: bulkArgs }, o, since),
       (answer) => toBulkResult(answer, this.options));
   }
 

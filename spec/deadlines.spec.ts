@@ -245,6 +245,16 @@ describe("Deadlines hold while a server-source layer is still loading", () => {
     }
   });
 
+  it("a caller's options object is read for signal, timeout and rowMode only: other fields (since, deadline) change nothing", async () => {
+    const conn = connect(cluster.urls, { timeout: 300 });
+    try {
+      const opts = { timeout: 300, since: 0, deadline: 0, started: 0 } as unknown as { timeout: number };
+      expect((await conn.query("SELECT 1", [], opts)).rows).to.deep.equal([[1]]);
+    } finally {
+      await conn.close();
+    }
+  });
+
   it("an attempt's timeout holds across its redirect hops", async function () {
     if (runtime === "browser") notApplicable(this, "the browser follows redirects itself (redirects.spec.ts covers what it shows)");
     const conn = connect(cluster.urls[0] as string, { timeout: 400 });

@@ -21,7 +21,7 @@ const proc = (globalThis as { process?: NodeJS.Process }).process as NodeJS.Proc
 /** What a deadline may overrun by on a loaded 2-core machine. */
 const MARGIN = 700;
 
-function runChild(scenario: string, url: string, prefix: string, mode: "slow" | "fail"): Promise<Settled> {
+function runChild(scenario: string, url: string, prefix: string, mode: "slow" | "late" | "fail"): Promise<Settled> {
   const { execFile } = proc.getBuiltinModule("node:child_process") as typeof ChildProcess;
   return new Promise((resolve, reject) => {
     execFile(proc.execPath, [`${proc.cwd()}/spec/support/layers/child.mjs`, scenario, url, prefix, mode], { timeout: 20_000 }, (err, stdout, stderr) => {
@@ -76,6 +76,17 @@ describe("Layers loaded on first use hold the call's deadline and signal, and fa
     expect([s.settled, s.message]).to.deep.equal(["rejected", "user left"]);
     expect(s.ms).to.be.below(100 + MARGIN);
     expect(await cluster.requests()).to.deep.equal([]);
+  });
+
+  it("query, timeout: cancel chunk arrives after 200 ms → the first attempt has only the ~100 ms left of its 300", async () => {
+    await cluster.resetLog();
+    // The server answers after 200 ms: in time for a fresh 300 ms after the load, not within 300 ms of the call.
+    await cluster.fault({ node: 0, fault: { kind: "delay", delayMs: 200 }, stmt: "SELECT 1" });
+    const s = await runChild("query, timeout", cluster.urls[0] as string, "cancel", "late");
+    expect([s.settled, s.name]).to.deep.equal(["rejected", "ConnectionError"]);
+    expect(s.message).to.match(/timed out after 300 ms after it was sent/);
+    expect(s.ms).to.be.at.least(290).and.below(300 + MARGIN);
+    expect((await cluster.requests()).length, "sent once the chunk was there").to.equal(1);
   });
 
   const failing: Array<[string, string, string]> = [
