@@ -54,7 +54,7 @@ export function backoffDelay(n: number, factor: number): number {
  * attempt's deadline holds from the call: across its redirect hops, and from before a wait for a layer). An
  * expiry rejects with a TransportError whose cause is a Timeout of `ms`: `sent` as the transport said (a
  * transport that cannot tell, fetch, counts as sent, so that a write is never re-sent), `EQUEUED` when it
- * never left the queue.
+ * never left the queue, `ELOADING` when it waited for a session's socket module (runtime/sessions.ts).
  */
 export async function withDeadline<T>(ms: number | undefined, caller: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>,
   left: number | undefined = ms): Promise<T> {
@@ -67,8 +67,8 @@ export async function withDeadline<T>(ms: number | undefined, caller: AbortSigna
   } catch (err) {
     if (controller.signal.aborted && controller.signal.reason instanceof Timeout) {
       const sent = err instanceof TransportError ? err.sent : true;
-      const queued = err instanceof TransportError && err.code === "EQUEUED";
-      throw new TransportError("timed out", sent, queued ? "EQUEUED" : "ETIMEDOUT", controller.signal.reason);
+      const code = err instanceof TransportError && (err.code === "EQUEUED" || err.code === "ELOADING") ? err.code : "ETIMEDOUT";
+      throw new TransportError("timed out", sent, code, controller.signal.reason);
     }
     throw err;
   } finally {

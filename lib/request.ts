@@ -208,11 +208,13 @@ export class Requester {
         const te = err instanceof TransportError ? err : toTransportError(err);
         const timeout = te.cause instanceof Timeout ? te.cause : undefined;
         const what = timeout === undefined ? this.opts.redactor.redact(te.message)
-          : `timed out after ${timeout.ms} ms${te.sent || te.code === "EQUEUED" ? "" : " while connecting"}`;
-        if (timeout !== undefined && te.code === "EQUEUED") {
-          // Never left the queue (a full pool, a busy session): nothing was sent, the server is not to blame.
-          throw new ConnectionError(`Request to ${server.url} ${what} while queued behind other requests${session === undefined ? "" : " of its session"}: ` +
-            "it was not sent", { server: server.url, cause: te });
+          : `timed out after ${timeout.ms} ms${te.sent || te.code === "EQUEUED" || te.code === "ELOADING" ? "" : " while connecting"}`;
+        if (timeout !== undefined && (te.code === "EQUEUED" || te.code === "ELOADING")) {
+          // Never left the queue (a full pool, a busy session) or waited for the session's socket module: nothing
+          // was sent, the server is not to blame.
+          const where = te.code === "ELOADING" ? "while cratedb-fetch's session socket module was loading"
+            : `while queued behind other requests${session === undefined ? "" : " of its session"}`;
+          throw new ConnectionError(`Request to ${server.url} ${what} ${where}: it was not sent`, { server: server.url, cause: te });
         }
         // After it was sent, an expiry is the statement running out of time, not a dead server: kill it there.
         const statementTimeout = timeout !== undefined && te.sent;

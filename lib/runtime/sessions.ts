@@ -32,7 +32,7 @@ class LazyPinned implements Transport {
     if (signal === undefined) return this.inner.then((t) => t.request(req));
     // The request's deadline and signal hold while the socket module loads: nothing was sent then.
     return new Promise<Transport>((resolve, reject) => {
-      const onAbort = (): void => reject(new TransportError("aborted before it was sent (the session's socket module was loading)", false, "EQUEUED"));
+      const onAbort = (): void => reject(new TransportError("aborted before it was sent (the session's socket module was loading)", false, "ELOADING"));
       if (signal.aborted) return onAbort();
       signal.addEventListener("abort", onAbort, { once: true });
       (this.inner as Promise<Transport>).then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
