@@ -273,6 +273,9 @@ export class Requester {
       } catch (err) {
         if (hops === 0 || spec.signal?.aborted) throw err;
         const te = toTransportError(err);
+        // It reached the redirect target and ran out of time there: the attempt's expiry after sending (the loop
+        // kills the job, and re-sends only a read with retryOnTimeout), not a target that is unavailable.
+        if (te.cause instanceof Timeout && te.sent) throw te;
         const what = te.cause instanceof Timeout ? `timed out after ${(te.cause as Timeout).ms} ms` : this.opts.redactor.redact(te.message);
         throw new ConnectionError(`Redirect target ${origin} not available: ${what}`, { server: origin, cause: te });
       }

@@ -4,7 +4,7 @@ import { CrateDBDialect } from "cratedb-fetch/kysely";
 import { Kysely } from "kysely";
 import { clusterPerSuite, withCluster } from "./support/cluster.js";
 import type { ClusterHandle, Fault } from "./support/cluster-api.js";
-import { expectReject, sleep } from "./support/helpers.js";
+import { expectReject, notApplicable, runtime, sleep } from "./support/helpers.js";
 import { waitForKill } from "./support/sessions.js";
 
 const MARKER = /\n\/\* cratedb-fetch:([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}) \*\/$/;
@@ -111,6 +111,20 @@ describe("Server-side cancellation: an aborted or timed-out statement is killed 
       expect(jobs.map((j) => [j.node, j.state, j.held])).to.deep.equal([[0, "done", false], [1, "killed", true]]);
       expect(killed.id).to.equal(jobs[1]?.id);
       expect((await two.kills()).map((k) => [k.jobId, k.node])).to.deep.equal([[killed.id, 1]]);
+      await conn.close();
+    });
+  });
+
+  it("a statement that timed out at a redirect's target is killed, and reported as timed out after it was sent", async function () {
+    if (runtime === "browser") notApplicable(this, "the browser follows redirects itself (redirects.spec.ts covers what it shows)");
+    await withCluster({ nodes: 2 }, async (two) => {
+      const conn = connect(two.urls[0] as string, { timeout: 300 });
+      await two.fault({ node: 0, fault: { kind: "redirect", status: 307, to: 1 }, stmt: "redirected_slow" });
+      await two.fault({ node: 1, fault: { kind: "job", ms: 5_000 }, stmt: "redirected_slow" });
+      await expectReject(conn.query("INSERT INTO redirected_slow (id) VALUES (1)"), ConnectionError,
+        /timed out after 300 ms after it was sent: it may have been executed; its job is being killed on the server/);
+      const job = await waitForKill(two, "redirected_slow", 2_000);
+      expect((await two.jobs()).find((j) => j.id === job.id)?.node).to.equal(1);
       await conn.close();
     });
   });
