@@ -49,6 +49,8 @@ export interface BlobTable {
   readonly name: string;
   readonly connection: BlobConnection;
   readonly kit: Kit;
+  /** When the call began, if it waited for this layer to load: the first attempt's deadline holds from then. */
+  readonly since: number | undefined;
 }
 
 function send(t: BlobTable, method: string, digest: string, body?: Uint8Array, stream = false): Promise<Answer> {
@@ -60,6 +62,7 @@ function send(t: BlobTable, method: string, digest: string, body?: Uint8Array, s
   };
   if (body !== undefined) spec.body = body;
   if (stream) spec.stream = true;
+  if (t.since !== undefined) spec.since = t.since;
   return t.connection.requests.send(spec);
 }
 

@@ -30,13 +30,15 @@ export class BlobContainer {
     inspectAs(this, "BlobContainer"); // util.inspect / console.log show what toJSON() shows
   }
 
-  /** The blob layer, loaded within the connection's timeout. */
-  private ops(): Promise<typeof import("./blob-ops.js")> {
-    return ops.within(this.connection.options.timeout, undefined);
-  }
-
-  private table(): BlobTable {
-    return { name: this.name, connection: this.connection, kit };
+  /**
+   * The blob layer and the table for one call: the layer is loaded within the connection's timeout, which then
+   * holds from the call.
+   */
+  private async ops(): Promise<[typeof import("./blob-ops.js"), BlobTable]> {
+    const table = { name: this.name, connection: this.connection, kit, since: undefined as number | undefined };
+    if (ops.now !== undefined) return [ops.now, table];
+    table.since = Date.now();
+    return [await ops.within(this.connection.options.timeout, undefined), table];
   }
 
   /**
@@ -44,12 +46,14 @@ export class BlobContainer {
    * `true` if created and `false` if it already existed.
    */
   async put(data: Uint8Array | ArrayBuffer | Blob | string, digest?: string): Promise<string | boolean> {
-    return (ops.now ?? (await this.ops())).put(this.table(), data, digest);
+    const [o, table] = await this.ops();
+    return o.put(table, data, digest);
   }
 
   /** Downloads a blob; a missing one throws `DigestNotFoundError`. */
   async get(digest: string): Promise<Uint8Array> {
-    return (ops.now ?? (await this.ops())).get(this.table(), digest);
+    const [o, table] = await this.ops();
+    return o.get(table, digest);
   }
 
   /**
@@ -57,17 +61,20 @@ export class BlobContainer {
    * download breaks off, reading rejects with a `ConnectionError` saying how many bytes arrived.
    */
   async stream(digest: string): Promise<ReadableStream<Uint8Array>> {
-    return (ops.now ?? (await this.ops())).stream(this.table(), digest);
+    const [o, table] = await this.ops();
+    return o.stream(table, digest);
   }
 
   /** True when the blob exists. */
   async exists(digest: string): Promise<boolean> {
-    return (ops.now ?? (await this.ops())).exists(this.table(), digest);
+    const [o, table] = await this.ops();
+    return o.exists(table, digest);
   }
 
   /** Deletes a blob; `true` if it existed. */
   async delete(digest: string): Promise<boolean> {
-    return (ops.now ?? (await this.ops())).remove(this.table(), digest);
+    const [o, table] = await this.ops();
+    return o.remove(table, digest);
   }
 
   /** What `JSON.stringify(container)` shows: the table and the servers (without credentials), never a secret. */

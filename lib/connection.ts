@@ -213,8 +213,10 @@ export class Connection extends Queryable {
   async serverInfo(server?: string, opts?: RequestOptions): Promise<ServerInfo> {
     this.ensureOpen();
     const o = checkRequestOptions(opts);
-    const layer = info.now ?? (await info.within(o.timeout ?? this.options.timeout, o.signal));
-    return layer.serverInfo(kit, this.requester, server, o);
+    if (info.now !== undefined) return info.now.serverInfo(kit, this.requester, server, o);
+    // Loading the layer is part of the call: its deadline and signal hold, and count from now.
+    const since = Date.now();
+    return (await info.within(o.timeout ?? this.options.timeout, o.signal)).serverInfo(kit, this.requester, server, o, since);
   }
 
   /** A container for the BLOB table `name`. */

@@ -18,8 +18,9 @@ export interface ServerInfo {
 const ROOT_HEADERS: Record<string, string> = { accept: "application/json" };
 
 /** Asks `server` (only that one, no failover) or the server the pool picks. */
-export async function serverInfo(kit: Kit, requester: Requester, server: string | undefined, o: RequestOptions): Promise<ServerInfo> {
+export async function serverInfo(kit: Kit, requester: Requester, server: string | undefined, o: RequestOptions, since?: number): Promise<ServerInfo> {
   const spec: RequestSpec = { method: "GET", path: "/", headers: ROOT_HEADERS, retrySafe: true, schema: true };
+  if (since !== undefined) spec.since = since;
   if (server !== undefined) spec.pinned = entryFor(kit, requester, server);
   if (o.signal !== undefined) spec.signal = o.signal;
   if (o.timeout !== undefined) spec.timeout = o.timeout;

@@ -89,6 +89,22 @@ describe("Layers loaded on first use hold the call's deadline and signal, and fa
     expect((await cluster.requests()).length, "sent once the chunk was there").to.equal(1);
   });
 
+  // The other layers that hold their call's start: a blob call and serverInfo().
+  const lateToo: Array<[string, string, string]> = [
+    ["blob exists, connection timeout", "blob-ops", "/_blobs"],
+    ["serverInfo, timeout", "server-info", "/"],
+  ];
+  for (const [call, prefix, path] of lateToo) {
+    it(`${call}: ${prefix} chunk arrives after 200 ms → the first attempt has only what is left of its 300 ms`, async () => {
+      await cluster.resetLog();
+      await cluster.fault({ node: 0, fault: { kind: "delay", delayMs: 200 }, path });
+      const s = await runChild(call, cluster.urls[0] as string, prefix, "late");
+      expect([s.settled, s.name]).to.deep.equal(["rejected", "ConnectionError"]);
+      expect(s.message).to.match(/timed out after 300 ms/);
+      expect(s.ms).to.be.at.least(290).and.below(300 + MARGIN);
+    });
+  }
+
   const failing: Array<[string, string, string]> = [
     ["query, timeout", "cancel", "cancellation"],
     ["cursor execute, connection timeout", "params", "cursor parameters"],
