@@ -9,12 +9,13 @@ export class Timeout {
 }
 
 /**
- * Waits for `ready` (a layer still loading; none: a plain sleep) for at most `ms`, then goes on without it;
- * rejects with the signal's reason when it aborts first. A request's deadline and signal hold from the
- * call, waits included.
+ * Waits for `ready` (a layer still loading; none: a plain sleep) for at most `ms`: true when it settled, false
+ * when the time ran out first (told by the timer, not by comparing clocks: a timer may fire a little before
+ * `Date.now()` says the time is up); rejects with the signal's reason when it aborts first. A request's deadline
+ * and signal hold from the call, waits included.
  */
-export function waitAtMost(ready: Promise<void> | undefined, ms: number | undefined, signal: AbortSignal | undefined): Promise<void> {
-  if (ready !== undefined && ms === undefined && signal === undefined) return ready;
+export function waitAtMost(ready: Promise<void> | undefined, ms: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+  if (ready !== undefined && ms === undefined && signal === undefined) return ready.then(() => true);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const done = (): void => {
@@ -27,19 +28,19 @@ export function waitAtMost(ready: Promise<void> | undefined, ms: number | undefi
     };
     const timer = ms === undefined ? undefined : setTimeout(() => {
       done();
-      resolve();
+      resolve(false);
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
     const go = (): void => {
       done();
-      resolve();
+      resolve(true);
     };
     ready?.then(go, go);
   });
 }
 
 /** Waits `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   return waitAtMost(undefined, ms, signal);
 }
 

@@ -85,9 +85,10 @@ export interface ServerSource {
   readonly servers: readonly ServerEntry[];
   /**
    * While the layer is not ready to start (e.g. its module is loading): a wait for it that ends within the
-   * request's timeout `ms` and rejects when `signal` aborts (deadline.ts `waitAtMost`); undefined once ready.
+   * request's timeout `ms` (true: ready; false: the time ran out) and rejects when `signal` aborts (deadline.ts
+   * `waitAtMost`); undefined once ready.
    */
-  wait?(ms: number | undefined, signal: AbortSignal | undefined): Promise<void> | undefined;
+  wait?(ms: number | undefined, signal: AbortSignal | undefined): Promise<boolean> | undefined;
   start(): void;
   stop(): void;
 }
@@ -155,10 +156,10 @@ export class Requester {
       const called = spec.since ?? Date.now();
       const waiting = source.wait?.(ms === undefined ? undefined : ms - (Date.now() - called), spec.signal);
       if (waiting !== undefined) {
-        await waiting;
+        const ready = await waiting;
         if (this.isShut) throw new ProgrammingError("Connection closed");
         if (ms !== undefined) firstEnds = called + ms;
-        if (firstEnds !== undefined && Date.now() >= firstEnds) {
+        if (!ready || (firstEnds !== undefined && Date.now() >= firstEnds)) {
           // Like an expiry in a queue: nothing was sent, no server is to blame.
           throw new ConnectionError(`Request timed out after ${ms} ms while node discovery was loading: it was not sent`);
         }

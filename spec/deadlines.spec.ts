@@ -208,6 +208,22 @@ describe("Deadlines hold while a server-source layer is still loading", () => {
     });
   }
 
+  it("a wait that reports the time ran out is believed, even when Date.now() says a little time is left (a timer may fire early)", async () => {
+    const resolved = resolveOptions(cluster.urls, { timeout: 150 }, { name: "spec", unsupported: () => "n/a" });
+    const conn = connect(cluster.urls);
+    const transport = (conn as unknown as { transport: Transport }).transport;
+    // What a loaded machine produced in the node lane: the wait's timer fired a few ms before the deadline by the clock.
+    const source: ServerSource = { servers: resolved.servers, wait: () => sleep(5).then(() => false), start: () => undefined, stop: () => undefined };
+    const requester = new Requester(resolved, transport, () => source);
+    try {
+      const err = await requester.send(spec()).then(() => undefined, (e: unknown) => e);
+      expect((err as Error | undefined)?.message).to.equal("Request timed out after 150 ms while node discovery was loading: it was not sent");
+      expect(await cluster.requests()).to.have.length(0);
+    } finally {
+      await conn.close();
+    }
+  });
+
   it("a layer that gets ready late leaves the first attempt only the rest of its timeout", async () => {
     // Ready after 300 ms, a timeout of 500 ms, a server that answers after 350 ms: with a fresh 500 ms after
     // the wait the answer would arrive in time (at ~650 ms); from the call it cannot.
