@@ -3,6 +3,7 @@
  * HTTP/1.1 in http1.ts) loaded (a chunk of its own) by the first request of the first session: an app
  * without sessions or streams never loads it.
  */
+import { waitAtMost } from "../deadline.js";
 import { lazy } from "../lazy.js";
 import type { TlsSocketOptions } from "../options.js";
 import { TransportError, type Transport, type TransportRequest, type TransportResponse } from "../transport.js";
@@ -19,24 +20,25 @@ export function nodeSessions(o: TlsSocketOptions): () => Transport {
 /** A session's transport, made with its first request; closing it before closes what it made. */
 class LazyPinned implements Transport {
   private inner: Promise<Transport> | undefined;
+  /** The transport, once made: later requests go straight to it. */
+  private ready: Transport | undefined;
   private closed = false;
 
   constructor(private readonly make: () => Promise<Transport>) {}
 
   request(req: TransportRequest): Promise<TransportResponse> {
-    this.inner ??= this.make().then(async (t) => {
+    if (this.ready !== undefined) return this.ready.request(req);
+    const inner = (this.inner ??= this.make().then(async (t) => {
       if (this.closed) await t.close();
+      this.ready = t;
       return t;
+    }));
+    if (req.signal === undefined) return inner.then((t) => t.request(req));
+    // The request's deadline and signal hold while the socket module loads (deadline.ts's one wait): nothing was
+    // sent then.
+    return waitAtMost(inner.then(() => undefined, () => undefined), undefined, req.signal).then(() => inner.then((t) => t.request(req)), () => {
+      throw new TransportError("aborted before it was sent (the session's socket module was loading)", false, "ELOADING");
     });
-    const signal = req.signal;
-    if (signal === undefined) return this.inner.then((t) => t.request(req));
-    // The request's deadline and signal hold while the socket module loads: nothing was sent then.
-    return new Promise<Transport>((resolve, reject) => {
-      const onAbort = (): void => reject(new TransportError("aborted before it was sent (the session's socket module was loading)", false, "ELOADING"));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
-      (this.inner as Promise<Transport>).then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-    }).then((t) => t.request(req));
   }
 
   async close(): Promise<void> {
